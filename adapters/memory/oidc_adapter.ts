@@ -1,0 +1,106 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { systemClock, type Clock } from '../../lib/clock.ts';
+
+interface Entry {
+  payload: AdapterPayload;
+  expiresAt: number | undefined;
+}
+
+/**
+ * oidc-provider's storage in process memory, for development and tests. The clock is injected so
+ * that tests can expire interactions and codes without sleeping. One `MemoryOidcStorage` is one
+ * "database": two apps given the same instance share state, like two instances sharing Redis.
+ */
+export class MemoryOidcStorage {
+  readonly entries = new Map<string, Entry>();
+  readonly clock: Clock;
+
+  constructor(clock: Clock = systemClock) {
+    this.clock = clock;
+  }
+
+  get(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= this.clock()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  adapterFactory(): AdapterFactory {
+    return (name: string) => new MemoryOidcAdapter(name, this);
+  }
+}
+
+class MemoryOidcAdapter implements Adapter {
+  readonly #name: string;
+  readonly #storage: MemoryOidcStorage;
+
+  constructor(name: string, storage: MemoryOidcStorage) {
+    this.#name = name;
+    this.#storage = storage;
+  }
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const expiresAt = expiresIn ? this.#storage.clock() + expiresIn * 1000 : undefined;
+    const { entries } = this.#storage;
+    entries.set(this.#key(id), { payload: structuredClone(payload), expiresAt });
+    if (payload.grantId) {
+      const grantKey = `grant:${payload.grantId}`;
+      const index = this.#storage.get(grantKey);
+      const keys = new Set((index?.payload['keys'] as string[] | undefined) ?? []);
+      keys.add(this.#key(id));
+      // The index lives as long as its longest-lived token; a token without expiry keeps it forever.
+      const indexExpiry =
+        expiresAt === undefined || (index && index.expiresAt === undefined)
+          ? undefined
+          : Math.max(index?.expiresAt ?? 0, expiresAt);
+      entries.set(grantKey, { payload: { keys: [...keys] }, expiresAt: indexExpiry });
+    }
+    if (payload.uid) entries.set(`${this.#name}:uid:${payload.uid}`, { payload: { id }, expiresAt });
+    if (payload.userCode) entries.set(`${this.#name}:userCode:${payload.userCode}`, { payload: { id }, expiresAt });
+    return Promise.resolve();
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    const entry = this.#storage.get(this.#key(id));
+    return Promise.resolve(entry ? structuredClone(entry.payload) : undefined);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex(`${this.#name}:uid:${uid}`);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex(`${this.#name}:userCode:${userCode}`);
+  }
+
+  consume(id: string): Promise<void> {
+    const entry = this.#storage.get(this.#key(id));
+    if (entry) entry.payload.consumed = Math.floor(this.#storage.clock() / 1000);
+    return Promise.resolve();
+  }
+
+  destroy(id: string): Promise<void> {
+    this.#storage.entries.delete(this.#key(id));
+    return Promise.resolve();
+  }
+
+  revokeByGrantId(grantId: string): Promise<void> {
+    const grantKey = `grant:${grantId}`;
+    const keys = (this.#storage.get(grantKey)?.payload['keys'] as string[] | undefined) ?? [];
+    for (const key of keys) this.#storage.entries.delete(key);
+    this.#storage.entries.delete(grantKey);
+    return Promise.resolve();
+  }
+
+  #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
+    const id = this.#storage.get(indexKey)?.payload['id'];
+    return typeof id === 'string' ? this.find(id) : Promise.resolve(undefined);
+  }
+
+  #key(id: string): string {
+    return `${this.#name}:${id}`;
+  }
+}

@@ -1,0 +1,52 @@
+import type { AdapterFactory } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { DirectoryStore } from '../directory/store.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { memoryLimiters, redisLimiters, type LimiterFactory } from '../security/login_throttle.ts';
+import { MemoryDirectoryStore } from './memory/directory_store.ts';
+import { MemoryOidcStorage } from './memory/oidc_adapter.ts';
+import { connectRedis, type RedisClient } from './redis/client.ts';
+import { RedisDirectoryStore } from './redis/directory_store.ts';
+import { redisOidcAdapterFactory } from './redis/oidc_adapter.ts';
+
+/** Every store the app needs, from one backend. */
+export interface Stores {
+  readonly kind: 'memory' | 'redis';
+  readonly directory: DirectoryStore;
+  readonly oidcAdapter: AdapterFactory;
+  readonly limiters: LimiterFactory;
+  /** Resolves when the backend answers; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function memoryStores(clock: Clock = systemClock): Stores {
+  const oidc = new MemoryOidcStorage(clock);
+  return {
+    kind: 'memory',
+    directory: new MemoryDirectoryStore(),
+    oidcAdapter: oidc.adapterFactory(),
+    limiters: memoryLimiters,
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+export function redisStoresFromClient(redis: RedisClient, prefix: string): Stores {
+  return {
+    kind: 'redis',
+    directory: new RedisDirectoryStore(redis, prefix),
+    oidcAdapter: redisOidcAdapterFactory(redis, prefix),
+    limiters: redisLimiters(redis, prefix),
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      if (redis.isOpen) await redis.close();
+    },
+  };
+}
+
+export async function redisStores(url: string, prefix: string, logger: Logger): Promise<Stores> {
+  return redisStoresFromClient(await connectRedis(url, logger), prefix);
+}

@@ -1,0 +1,30 @@
+import type { LoginThrottle } from '../security/login_throttle.ts';
+import { verifyPassword } from './passwords.ts';
+import type { DirectoryStore } from './store.ts';
+import type { User } from './types.ts';
+
+export type PasswordLoginResult =
+  | { outcome: 'success'; user: User }
+  | { outcome: 'invalid' }
+  | { outcome: 'throttled'; retryAfterSeconds: number };
+
+/**
+ * The first factor by password. Unknown emails, disabled accounts, SSO-only accounts and wrong
+ * passwords all come back as `invalid` after the same argon2 work, so nothing tells them apart.
+ */
+export async function loginWithPassword(
+  deps: { directory: DirectoryStore; throttle: LoginThrottle },
+  input: { email: string; password: string; ip: string },
+): Promise<PasswordLoginResult> {
+  const verdict = await deps.throttle.check(input.email, input.ip);
+  if (!verdict.allowed) return { outcome: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
+
+  const user = await deps.directory.findUserByEmail(input.email);
+  const passwordOk = await verifyPassword(user?.passwordHash, input.password);
+  if (user && passwordOk && user.status === 'active') {
+    await deps.throttle.recordSuccess(input.email);
+    return { outcome: 'success', user };
+  }
+  await deps.throttle.recordFailure(input.email, input.ip);
+  return { outcome: 'invalid' };
+}

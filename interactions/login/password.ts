@@ -1,0 +1,46 @@
+import { loginWithPassword } from '../../directory/password_login.ts';
+import type { LoginThrottle } from '../../security/login_throttle.ts';
+import type { DirectoryStore } from '../../directory/store.ts';
+import { ACR, AMR } from '../../provider/acr.ts';
+import { renderPage } from '../../views/render.ts';
+import { PasswordForm, readForm } from '../forms.ts';
+import { finishInteraction, requirePrompt, type InteractionContext } from '../context.ts';
+import type Provider from 'oidc-provider';
+import { showPasswordPage } from './email.ts';
+
+/** One message for every failure, so the page never says whether the account exists. */
+export const INVALID_CREDENTIALS = 'Incorrect email or password.';
+
+export function submitPassword(deps: { provider: Provider; directory: DirectoryStore; throttle: LoginThrottle }) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    requirePrompt(ctx, 'login');
+    const form = readForm(ctx, PasswordForm);
+    if (!form.ok) {
+      const email = typeof ctx.request.body === 'object' && ctx.request.body && 'email' in ctx.request.body ? String(ctx.request.body.email) : '';
+      showPasswordPage(ctx, { email, error: form.message, status: 400 });
+      return;
+    }
+    const { email, password } = form.value;
+    const result = await loginWithPassword(deps, { email, password, ip: ctx.ip });
+
+    if (result.outcome === 'throttled') {
+      const minutes = Math.max(1, Math.ceil(result.retryAfterSeconds / 60));
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
+      renderPage(ctx, 'message', { title: 'Too many attempts', status: 429 }, {
+        tone: 'error',
+        message: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      });
+      return;
+    }
+    if (result.outcome === 'invalid') {
+      ctx.state.log.info({ event: 'login.password_failed' }, 'password login failed');
+      showPasswordPage(ctx, { email, error: INVALID_CREDENTIALS, status: 401 });
+      return;
+    }
+
+    ctx.state.log.info({ event: 'login.password_ok', userId: result.user.id }, 'password login succeeded');
+    await finishInteraction(ctx, deps.provider, {
+      login: { accountId: result.user.id, amr: [AMR.password], acr: ACR.singleFactor, remember: true },
+    });
+  };
+}

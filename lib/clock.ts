@@ -1,0 +1,14 @@
+/** Milliseconds since the epoch. Injected everywhere time matters, so tests move time instead of sleeping. */
+export type Clock = () => number;
+
+export const systemClock: Clock = () => Date.now();
+
+/** A clock for tests: starts at `start` and only moves when told. */
+export function manualClock(start = Date.now()): Clock & { advance(ms: number): void } {
+  let now = start;
+  const clock = (() => now) as Clock & { advance(ms: number): void };
+  clock.advance = (ms: number) => {
+    now += ms;
+  };
+  return clock;
+}

@@ -1,0 +1,20 @@
+import type { Middleware } from 'koa';
+
+/** `/healthz`: the process is alive. `/readyz`: it can reach its store, so a load balancer may send traffic. */
+export function healthRoutes(ping: () => Promise<void>): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path !== '/readyz') return next();
+    try {
+      await ping();
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', reason: 'store unreachable' };
+    }
+  };
+}

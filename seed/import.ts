@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { AdapterFactory } from 'oidc-provider';
+import { hashPassword } from '../directory/passwords.ts';
+import type { DirectoryStore } from '../directory/store.ts';
+import type { Company, Membership, User } from '../directory/types.ts';
+import { toClientMetadata } from '../provider/clients.ts';
+import { parseSeed, SeedError, type Seed } from './schema.ts';
+
+export interface SeedSummary {
+  companies: number;
+  users: number;
+  clients: number;
+}
+
+/** Reads and validates a seed file; a file that does not parse is rejected before anything is written. */
+export async function readSeedFile(path: string): Promise<Seed> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new SeedError([`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SeedError([`${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return parseSeed(json);
+}
+
+/**
+ * Imports a validated seed. All records are built (and passwords hashed) before the first write, so
+ * a bad file changes nothing. Users are matched by email: a re-import keeps their id (the `sub`).
+ */
+export async function importSeed(seed: Seed, stores: { directory: DirectoryStore; oidcAdapter: AdapterFactory }): Promise<SeedSummary> {
+  const companies: Company[] = seed.companies.map((c) => ({
+    id: c.id,
+    name: c.name,
+    emailDomains: c.emailDomains.map((d) => d.toLowerCase()),
+    timeZone: c.timeZone,
+    mfa: { required: c.mfa.required, enforcementDate: c.mfa.enforcementDate, reverify: c.mfa.reverify },
+    sso: null,
+  }));
+
+  const users = await Promise.all(
+    seed.users.map(async (u): Promise<{ user: User; memberships: Membership[] }> => {
+      const existing = await stores.directory.findUserByEmail(u.email);
+      const id = u.id ?? existing?.id ?? `usr_${randomBytes(12).toString('base64url')}`;
+      const user: User = {
+        id,
+        email: u.email,
+        emailVerified: u.emailVerified,
+        name: u.name,
+        givenName: u.givenName,
+        familyName: u.familyName,
+        passwordHash: u.password === undefined ? existing?.passwordHash : await hashPassword(u.password),
+        status: u.status,
+      };
+      const memberships = u.memberships.map((m) => ({
+        userId: id,
+        companyId: m.company,
+        status: m.status,
+        permissions: m.permissions,
+        payRoles: m.payRoles,
+      }));
+      return { user, memberships };
+    }),
+  );
+
+  for (const company of companies) await stores.directory.saveCompany(company);
+  for (const { user, memberships } of users) {
+    await stores.directory.saveUser(user);
+    for (const membership of memberships) await stores.directory.saveMembership(membership);
+  }
+  const clientStore = stores.oidcAdapter('Client');
+  for (const client of seed.clients) {
+    const metadata = toClientMetadata(client);
+    await clientStore.upsert(client.client_id, metadata);
+  }
+  return { companies: companies.length, users: users.length, clients: seed.clients.length };
+}

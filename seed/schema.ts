@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
+
+const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digits, "_", "." or "-"');
+const IsoDate = z.iso.date();
+const Level = z.enum(PERMISSION_LEVELS);
+
+const CompanySeed = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  emailDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'not a domain name')).default([]),
+  timeZone: z.string().refine(isTimeZone, 'not an IANA time zone').default('UTC'),
+  mfa: z
+    .strictObject({
+      required: z.boolean().default(false),
+      enforcementDate: IsoDate.optional(),
+      reverify: z.enum(REVERIFY_FREQUENCIES).default('30d'),
+    })
+    .prefault({}),
+});
+
+const MembershipSeed = z.strictObject({
+  company: Id,
+  status: z.enum(['active', 'inactive']).default('active'),
+  permissions: z.strictObject({ companyAdmin: Level.default('none'), directory: Level.default('none') }).prefault({}),
+  payRoles: z.array(z.enum(PAY_ROLES)).default([]),
+});
+
+const UserSeed = z.strictObject({
+  id: Id.optional(),
+  email: z.email(),
+  name: z.string().min(1),
+  givenName: z.string().min(1).optional(),
+  familyName: z.string().min(1).optional(),
+  password: z.string().min(8, 'at least 8 characters').max(1024).optional(),
+  status: z.enum(['active', 'disabled']).default('active'),
+  emailVerified: z.boolean().default(true),
+  memberships: z.array(MembershipSeed).default([]),
+});
+
+const ClientSeed = z.strictObject({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(16, 'at least 16 characters').optional(),
+  client_name: z.string().min(1).optional(),
+  redirect_uris: z.array(z.url()).min(1),
+  post_logout_redirect_uris: z.array(z.url()).default([]),
+  first_party: z.boolean().default(false),
+});
+
+/** The import format: companies, users with their memberships, and OAuth clients. */
+export const SeedFile = z
+  .strictObject({
+    companies: z.array(CompanySeed).default([]),
+    users: z.array(UserSeed).default([]),
+    clients: z.array(ClientSeed).default([]),
+  })
+  .superRefine((seed, ctx) => {
+    const companyIds = new Set<string>();
+    seed.companies.forEach((c, i) => {
+      if (companyIds.has(c.id)) ctx.addIssue({ code: 'custom', path: ['companies', i, 'id'], message: `duplicate company id "${c.id}"` });
+      companyIds.add(c.id);
+    });
+    const emails = new Set<string>();
+    seed.users.forEach((u, i) => {
+      const email = u.email.toLowerCase();
+      if (emails.has(email)) ctx.addIssue({ code: 'custom', path: ['users', i, 'email'], message: `duplicate email "${u.email}" (emails are case-insensitive)` });
+      emails.add(email);
+      u.memberships.forEach((m, j) => {
+        if (!companyIds.has(m.company)) {
+          ctx.addIssue({ code: 'custom', path: ['users', i, 'memberships', j, 'company'], message: `unknown company "${m.company}"` });
+        }
+      });
+    });
+    const clientIds = new Set<string>();
+    seed.clients.forEach((c, i) => {
+      if (clientIds.has(c.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id "${c.client_id}"` });
+      clientIds.add(c.client_id);
+    });
+  });
+
+export type Seed = z.infer<typeof SeedFile>;
+
+export class SeedError extends Error {
+  override name = 'SeedError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Seed file rejected:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Validates a parsed seed; each problem names its JSON path, e.g. `users[2].memberships[0].company`. */
+export function parseSeed(json: unknown): Seed {
+  const result = SeedFile.safeParse(json);
+  if (result.success) return result.data;
+  throw new SeedError(result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`));
+}
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(root)';
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

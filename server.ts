@@ -1,0 +1,51 @@
+// Starts the HTTP server. Everything else is assembled in app.ts.
+import { createServer } from 'node:http';
+import { createIdp } from './app.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { createLogger } from './ops/logger.ts';
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+if (config.ephemeralKeys) {
+  logger.warn('COOKIE_KEYS or SIGNING_KEYS not set: using keys generated for this process only. Sessions and tokens die with it. Run `npm run keys`.');
+}
+if (!config.redis) {
+  logger.warn('REDIS_URL not set: using the IN-MEMORY store. All data is LOST on restart and cannot be shared between instances.');
+}
+
+const idp = await createIdp(config, { logger });
+const server = createServer(idp.app.callback());
+server.listen(config.port, () => {
+  logger.info({ issuer: config.issuer, port: config.port, store: idp.stores.kind }, 'identity provider listening');
+  if (idp.seeded) logger.info({ seed: idp.seeded.file, ...idp.seeded.summary }, 'seed imported');
+  if (idp.demo && idp.seeded) {
+    process.stdout.write(
+      [
+        '',
+        `  Discovery:   ${config.issuer}/.well-known/openid-configuration`,
+        `  Demo login:  ${config.issuer}/demo`,
+        '  Demo users (password "correct horse battery"):',
+        '    alice@acme.test            company admin; Acme requires MFA from 2027-03-01',
+        '    Bob.Builder@Bayside.test   mixed-case email; active at Bayside, inactive at Acme',
+        '    dana@acme.test             disabled account: login is refused',
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+});
+
+const shutdown = (signal: string): void => {
+  logger.info({ signal }, 'shutting down');
+  server.close(() => {
+    void idp.close().then(() => process.exit(0));
+  });
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
