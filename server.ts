@@ -21,7 +21,10 @@ if (!config.redis) {
 }
 
 const idp = await createIdp(config, { logger });
-const server = createServer(idp.app.callback());
+const handle = idp.app.callback();
+const server = createServer((req, res) => {
+  void handle(req, res);
+});
 server.listen(config.port, () => {
   logger.info({ issuer: config.issuer, port: config.port, store: idp.stores.kind }, 'identity provider listening');
   if (idp.seeded) logger.info({ seed: idp.seeded.file, ...idp.seeded.summary }, 'seed imported');
@@ -47,5 +50,9 @@ const shutdown = (signal: string): void => {
     void idp.close().then(() => process.exit(0));
   });
 };
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => {
+  shutdown('SIGTERM');
+});
+process.on('SIGINT', () => {
+  shutdown('SIGINT');
+});

@@ -36,7 +36,7 @@ export function demoRoutes(issuer: string): Middleware {
   const configFor = (clientId: DemoClientId): Promise<oidc.Configuration> => {
     let config = configs.get(clientId);
     if (!config) {
-      config = oidc.discovery(new URL(issuer), clientId, DEMO_SECRET, undefined, { execute: [oidc.allowInsecureRequests] });
+      config = oidc.discovery(new URL(issuer), clientId, DEMO_SECRET, undefined, issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {});
       config.catch(() => configs.delete(clientId));
       configs.set(clientId, config);
     }
@@ -68,15 +68,12 @@ export function demoRoutes(issuer: string): Middleware {
       }
       ctx.cookies.set(COOKIE, null, { path: '/demo' });
       const config = await configFor(saved.clientId);
-      let claims: Record<string, unknown>;
-      let idToken = '';
+      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
       try {
-        const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href.replace(ctx.origin, issuer)), {
+        tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href.replace(ctx.origin, issuer)), {
           pkceCodeVerifier: saved.verifier,
           expectedState: saved.state,
         });
-        claims = { ...tokens.claims() };
-        idToken = tokens.id_token ?? '';
       } catch (err) {
         renderPage(ctx, 'message', { title: 'Demo login did not complete', status: 400 }, {
           tone: 'error',
@@ -85,8 +82,8 @@ export function demoRoutes(issuer: string): Middleware {
         });
         return;
       }
-      const logout = oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${issuer}/demo` });
-      renderPage(ctx, 'demo_result', { title: 'Logged in' }, { claims: JSON.stringify(claims, null, 2), logoutUrl: logout.href });
+      const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: `${issuer}/demo` });
+      renderPage(ctx, 'demo_result', { title: 'Logged in' }, { claims: JSON.stringify(tokens.claims(), null, 2), logoutUrl: logout.href });
       return;
     }
     await next();

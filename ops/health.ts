@@ -3,12 +3,14 @@ import type { Middleware } from 'koa';
 /** `/healthz`: the process is alive. `/readyz`: it can reach its store, so a load balancer may send traffic. */
 export function healthRoutes(ping: () => Promise<void>): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || (ctx.path !== '/healthz' && ctx.path !== '/readyz')) {
+      await next();
+      return;
+    }
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
       return;
     }
-    if (ctx.path !== '/readyz') return next();
     try {
       await ping();
       ctx.body = { status: 'ready' };

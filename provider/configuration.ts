@@ -26,7 +26,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     adapter: s.adapter,
     findAccount: s.findAccount,
     clients: s.staticClients,
-    jwks: s.signingKeys as Configuration['jwks'],
+    jwks: s.signingKeys,
     cookies: {
       keys: s.cookieKeys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },

@@ -19,7 +19,10 @@ const ASSETS = new Map<string, { type: string; body: string }>([
 
 export const serveAssets: Middleware = async (ctx, next) => {
   const asset = ctx.method === 'GET' || ctx.method === 'HEAD' ? ASSETS.get(ctx.path) : undefined;
-  if (!asset) return next();
+  if (!asset) {
+    await next();
+    return;
+  }
   ctx.type = asset.type;
   ctx.set('Cache-Control', 'public, max-age=3600');
   ctx.body = asset.body;

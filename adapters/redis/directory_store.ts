@@ -37,7 +37,8 @@ export class RedisDirectoryStore implements DirectoryStore {
   }
 
   async findCompany(id: string): Promise<Company | undefined> {
-    return parse<Company>(await this.#redis.get(this.#companyKey(id)));
+    const json = await this.#redis.get(this.#companyKey(id));
+    return json === null ? undefined : (JSON.parse(json) as Company);
   }
 
   async saveUser(user: User): Promise<void> {
@@ -52,7 +53,8 @@ export class RedisDirectoryStore implements DirectoryStore {
   }
 
   async findUser(id: string): Promise<User | undefined> {
-    return parse<User>(await this.#redis.get(this.#userKey(id)));
+    const json = await this.#redis.get(this.#userKey(id));
+    return json === null ? undefined : (JSON.parse(json) as User);
   }
 
   async findUserByEmail(email: string): Promise<User | undefined> {
@@ -74,10 +76,8 @@ export class RedisDirectoryStore implements DirectoryStore {
 
   async membersOfCompany(companyId: string): Promise<Membership[]> {
     const userIds = await this.#redis.sMembers(this.#membersKey(companyId));
-    const memberships = await Promise.all(
-      userIds.map(async (userId) => parse<Membership>(await this.#redis.hGet(this.#membershipsKey(userId), companyId))),
-    );
-    return memberships.filter((m): m is Membership => m !== undefined);
+    const memberships = await Promise.all(userIds.map((userId) => this.#redis.hGet(this.#membershipsKey(userId), companyId)));
+    return memberships.filter((json) => json != null).map((json) => JSON.parse(json) as Membership);
   }
 
   #companyKey(id: string): string {
@@ -95,8 +95,4 @@ export class RedisDirectoryStore implements DirectoryStore {
   #emailKey(email: string): string {
     return `${this.#prefix}email:${normalizeEmail(email)}`;
   }
-}
-
-function parse<T>(json: string | null | undefined): T | undefined {
-  return json == null ? undefined : (JSON.parse(json) as T);
 }

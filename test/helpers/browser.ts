@@ -1,0 +1,81 @@
+/**
+ * A minimal browser for flow tests: a cookie jar (name, value, path), manual redirects, and form
+ * posts. Requests go to `target`, which tests can switch to another instance behind the same issuer,
+ * like a load balancer would.
+ */
+export interface Page {
+  status: number;
+  location: string | undefined;
+  body: string;
+  headers: Headers;
+}
+
+interface Cookie {
+  name: string;
+  value: string;
+  path: string;
+}
+
+export class Browser {
+  target: string;
+  readonly #cookies = new Map<string, Cookie>();
+
+  constructor(target: string) {
+    this.target = target;
+  }
+
+  get(pathOrUrl: string): Promise<Page> {
+    return this.#request('GET', pathOrUrl);
+  }
+
+  post(path: string, form: Record<string, string>): Promise<Page> {
+    return this.#request('POST', path, new URLSearchParams(form).toString());
+  }
+
+  /** A copy of this browser's cookies in another browser (the "stolen cookie" case). */
+  cloneInto(other: Browser): void {
+    for (const [key, cookie] of this.#cookies) other.#cookies.set(key, { ...cookie });
+  }
+
+  cookieNames(): string[] {
+    return [...this.#cookies.values()].map((c) => c.name);
+  }
+
+  async #request(method: string, pathOrUrl: string, body?: string): Promise<Page> {
+    const url = new URL(pathOrUrl, this.target);
+    const target = new URL(this.target);
+    url.protocol = target.protocol;
+    url.host = target.host;
+    const headers: Record<string, string> = { accept: 'text/html' };
+    const cookie = this.#cookieHeader(url.pathname);
+    if (cookie) headers['cookie'] = cookie;
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) this.#store(line);
+    return { status: res.status, location: res.headers.get('location') ?? undefined, body: await res.text(), headers: res.headers };
+  }
+
+  #cookieHeader(path: string): string {
+    return [...this.#cookies.values()]
+      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
+  #store(line: string): void {
+    const [pair = '', ...attributes] = line.split(';').map((s) => s.trim());
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    const attr = new Map(attributes.map((a) => {
+      const i = a.indexOf('=');
+      return i === -1 ? [a.toLowerCase(), ''] : [a.slice(0, i).toLowerCase(), a.slice(i + 1)];
+    }));
+    const expires = attr.get('expires');
+    const expired = attr.get('max-age') === '0' || (expires !== undefined && Date.parse(expires) <= Date.now()) || value === '';
+    const path = attr.get('path') ?? '/';
+    const key = `${name}|${path}`;
+    if (expired) this.#cookies.delete(key);
+    else this.#cookies.set(key, { name, value, path });
+  }
+}

@@ -1,0 +1,82 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createIdp, type Idp } from '../../app.ts';
+import { memoryStores, redisStores, type Stores } from '../../adapters/stores.ts';
+import { loadConfig } from '../../config/config.ts';
+import { generateSigningKey } from '../../config/keys.ts';
+import type { Clock } from '../../lib/clock.ts';
+
+export const TEST_SEED = join(import.meta.dirname, '..', 'fixtures', 'seed.json');
+
+/** One key set per test process: every instance started here shares it, like a real deployment. */
+const SHARED_KEYS = {
+  COOKIE_KEYS: 'test-cookie-key-0123456789abcdefghijklmnop',
+  SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
+};
+
+export type Backend = { kind: 'memory'; clock?: Clock } | { kind: 'redis'; url: string; prefix: string };
+
+export interface RunningIdp {
+  issuer: string;
+  port: number;
+  idp: Idp;
+  server: Server;
+  /** Stops listening and releases the stores (unless they were passed in). */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Stores to share with another instance; otherwise new ones are made from the backend. */
+  stores?: Stores;
+  /** Listen on this port (a restart); the issuer defaults to this instance's own address. */
+  port?: number;
+  issuer?: string;
+  env?: Record<string, string>;
+}
+
+export async function makeStores(backend: Backend): Promise<Stores> {
+  return backend.kind === 'memory' ? memoryStores(backend.clock) : redisStores(backend.url, backend.prefix, pino({ level: 'silent' }));
+}
+
+/** Starts the real app on a loopback port, configured the way an operator would, with the test seed. */
+export async function startIdp(backend: Backend, options: StartOptions = {}): Promise<RunningIdp> {
+  const server = createServer();
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  const issuer = options.issuer ?? `http://127.0.0.1:${address.port}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ISSUER: issuer,
+    LOG_LEVEL: 'silent',
+    SEED_FILE: TEST_SEED,
+    ...SHARED_KEYS,
+    ...(backend.kind === 'redis' ? { REDIS_URL: backend.url, REDIS_PREFIX: backend.prefix } : {}),
+    ...options.env,
+  });
+  const ownStores = options.stores === undefined;
+  const stores = options.stores ?? (await makeStores(backend));
+  const idp = await createIdp(config, { logger: pino({ level: 'silent' }), stores });
+  const handle = idp.app.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  });
+  return {
+    issuer,
+    port: address.port,
+    idp,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+      if (ownStores) await idp.close();
+    },
+  };
+}
