@@ -37,8 +37,12 @@ export class Browser {
     for (const [key, cookie] of this.#cookies) other.#cookies.set(key, { ...cookie });
   }
 
-  cookieNames(): string[] {
-    return [...this.#cookies.values()].map((c) => c.name);
+  /** The Cookie header this browser would send to `path`, for raw supertest requests. */
+  cookieHeader(path: string): string {
+    return [...this.#cookies.values()]
+      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
   }
 
   async #request(method: string, pathOrUrl: string, body?: string): Promise<Page> {
@@ -47,19 +51,12 @@ export class Browser {
     url.protocol = target.protocol;
     url.host = target.host;
     const headers: Record<string, string> = { accept: 'text/html' };
-    const cookie = this.#cookieHeader(url.pathname);
+    const cookie = this.cookieHeader(url.pathname);
     if (cookie) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const res = await fetch(url, { method, headers, body, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) this.#store(line);
     return { status: res.status, location: res.headers.get('location') ?? undefined, body: await res.text(), headers: res.headers };
-  }
-
-  #cookieHeader(path: string): string {
-    return [...this.#cookies.values()]
-      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
   }
 
   #store(line: string): void {

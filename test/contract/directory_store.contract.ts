@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
+import type { Company, Membership, User } from '../../directory/types.ts';
+
+export const company = (id: string): Company => ({
+  id,
+  name: `Company ${id}`,
+  emailDomains: [`${id}.test`],
+  timeZone: 'UTC',
+  mfa: { required: true, enforcementDate: '2026-12-01', reverify: '12h' },
+  sso: null,
+});
+
+export const user = (id: string, email: string): User => ({
+  id,
+  email,
+  emailVerified: true,
+  name: `User ${id}`,
+  givenName: undefined,
+  familyName: undefined,
+  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  status: 'active',
+});
+
+const membership = (userId: string, companyId: string, status: Membership['status'] = 'active'): Membership => ({
+  userId,
+  companyId,
+  status,
+  permissions: { companyAdmin: 'none', directory: 'read_only' },
+  payRoles: [],
+});
+
+/** What every DirectoryStore must do. Run against each implementation. */
+export function directoryStoreContract(makeStore: () => Promise<DirectoryStore> | DirectoryStore): void {
+  let store: DirectoryStore;
+  beforeEach(async () => {
+    store = await makeStore();
+  });
+
+  it('stores and returns companies', async () => {
+    await store.saveCompany(company('acme'));
+    assert.deepEqual(await store.findCompany('acme'), company('acme'));
+    assert.equal(await store.findCompany('missing'), undefined);
+  });
+
+  it('finds users by id and by email in any case, keeping the spelling entered', async () => {
+    await store.saveUser(user('u1', 'Mixed.Case@Example.TEST'));
+    assert.equal((await store.findUser('u1'))?.email, 'Mixed.Case@Example.TEST');
+    assert.equal((await store.findUserByEmail('mixed.case@example.test'))?.id, 'u1');
+    assert.equal((await store.findUserByEmail('  MIXED.CASE@EXAMPLE.TEST '))?.id, 'u1');
+    assert.equal(await store.findUserByEmail('other@example.test'), undefined);
+  });
+
+  it('refuses a second user with the same email in another case', async () => {
+    await store.saveUser(user('u1', 'one@example.test'));
+    await assert.rejects(store.saveUser(user('u2', 'ONE@example.test')), EmailInUseError);
+    assert.equal(await store.findUser('u2'), undefined);
+  });
+
+  it('moves the email index when a user changes address', async () => {
+    await store.saveUser(user('u1', 'old@example.test'));
+    await store.saveUser(user('u1', 'new@example.test'));
+    assert.equal(await store.findUserByEmail('old@example.test'), undefined);
+    assert.equal((await store.findUserByEmail('new@example.test'))?.id, 'u1');
+    await store.saveUser(user('u2', 'old@example.test'));
+    assert.equal((await store.findUserByEmail('old@example.test'))?.id, 'u2');
+  });
+
+  it('keeps memberships per user and per company, replacing on save', async () => {
+    await store.saveMembership(membership('u1', 'acme'));
+    await store.saveMembership(membership('u1', 'bayside', 'inactive'));
+    await store.saveMembership(membership('u2', 'acme'));
+    await store.saveMembership({ ...membership('u1', 'acme'), status: 'inactive' });
+    const ofUser = (await store.membershipsOfUser('u1')).sort((a, b) => a.companyId.localeCompare(b.companyId));
+    assert.deepEqual(ofUser.map((m) => [m.companyId, m.status]), [['acme', 'inactive'], ['bayside', 'inactive']]);
+    const members = (await store.membersOfCompany('acme')).map((m) => m.userId).sort();
+    assert.deepEqual(members, ['u1', 'u2']);
+    assert.deepEqual(await store.membershipsOfUser('nobody'), []);
+  });
+
+  it('returns copies: changing a result does not change the store', async () => {
+    await store.saveUser(user('u1', 'copy@example.test'));
+    const found = await store.findUser('u1');
+    assert.ok(found);
+    found.name = 'changed';
+    assert.equal((await store.findUser('u1'))?.name, 'User u1');
+  });
+}
