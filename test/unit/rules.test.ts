@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { errors } from 'oidc-provider';
+import { ClientOfflineError } from 'redis';
+import { emailDomain, normalizeEmail } from '../../directory/types.ts';
+import { loginRouteFor } from '../../directory/login_route.ts';
+import { verifyPassword, hashPassword } from '../../directory/passwords.ts';
+import { consentScreenNeeded, missingGrants } from '../../interactions/consent.ts';
+import { errorPageFor } from '../../ops/error_pages.ts';
+import { toClientMetadata } from '../../provider/clients.ts';
+
+describe('email normalization', () => {
+  const cases: [string, string][] = [
+    ['Alice@Acme.TEST', 'alice@acme.test'],
+    ['  bob@acme.test  ', 'bob@acme.test'],
+    ['ZOË@example.test', 'zoë@example.test'],
+    ['Zoe\u0308@example.test', 'zoë@example.test'],
+  ];
+  for (const [input, expected] of cases) {
+    it(`${JSON.stringify(input)} → ${expected}`, () => {
+      assert.equal(normalizeEmail(input), expected);
+    });
+  }
+  it('takes the domain after the last @', () => {
+    assert.equal(emailDomain('"a@b"@Acme.Test'), 'acme.test');
+  });
+});
+
+describe('where an email logs in', () => {
+  for (const email of ['alice@acme.test', 'nobody@unknown.test']) {
+    it(`${email} → password (no SSO connections yet; unknown emails look the same)`, () => {
+      assert.deepEqual(loginRouteFor(email), { method: 'password' });
+    });
+  }
+});
+
+describe('consent', () => {
+  const cases: [Record<string, unknown>, boolean][] = [
+    [toClientMetadata({ client_id: 'a', redirect_uris: ['https://a.test/cb'], first_party: true }), false],
+    [toClientMetadata({ client_id: 'b', redirect_uris: ['https://b.test/cb'], first_party: false }), true],
+    [toClientMetadata({ client_id: 'c', redirect_uris: ['https://c.test/cb'] }), true],
+    [{ first_party: 'true' }, true],
+  ];
+  for (const [metadata, needed] of cases) {
+    it(`first_party=${JSON.stringify(metadata['first_party'])} → screen ${needed ? 'shown' : 'skipped'}`, () => {
+      assert.equal(consentScreenNeeded(metadata), needed);
+    });
+  }
+  it('reads what the consent prompt says is missing', () => {
+    assert.deepEqual(missingGrants({ missingOIDCScope: ['openid', 'email'], missingOIDCClaims: ['email'], missingResourceScopes: { 'https://api': ['read'] } }), {
+      scopes: ['openid', 'email'],
+      claims: ['email'],
+      resourceScopes: { 'https://api': ['read'] },
+    });
+    assert.deepEqual(missingGrants({}), { scopes: [], claims: [], resourceScopes: {} });
+  });
+});
+
+describe('client registration', () => {
+  it('confidential clients use client_secret_basic; public ones none', () => {
+    assert.equal(toClientMetadata({ client_id: 'a', client_secret: 's'.repeat(16), redirect_uris: ['https://a/cb'] }).token_endpoint_auth_method, 'client_secret_basic');
+    assert.equal(toClientMetadata({ client_id: 'b', redirect_uris: ['https://b/cb'] }).token_endpoint_auth_method, 'none');
+  });
+});
+
+describe('error pages', () => {
+  const cases: [string, unknown, number, RegExp][] = [
+    ['store offline', new ClientOfflineError(), 503, /Temporarily unavailable/],
+    ['expired interaction', new errors.SessionNotFound('gone'), 400, /expired/],
+    ['payload too large', Object.assign(new Error('request entity too large'), { status: 413, expose: true }), 413, /Too much data/],
+    ['a bug', new TypeError('x is undefined'), 500, /Something went wrong/],
+  ];
+  for (const [name, err, status, title] of cases) {
+    it(`${name} → ${status}`, () => {
+      const page = errorPageFor(err);
+      assert.equal(page.status, status);
+      assert.match(page.title, title);
+    });
+  }
+  it('never shows an internal message', () => {
+    assert.doesNotMatch(errorPageFor(new TypeError('secret detail')).message, /secret detail/);
+  });
+});
+
+describe('passwords', () => {
+  it('verifies with argon2id and refuses without a stored hash', async () => {
+    const hash = await hashPassword('pässwörd');
+    assert.match(hash, /^\$argon2id\$/);
+    assert.equal(await verifyPassword(hash, 'pässwörd'), true);
+    assert.equal(await verifyPassword(hash, 'passwort'), false);
+    assert.equal(await verifyPassword(undefined, 'pässwörd'), false);
+    assert.equal(await verifyPassword('not-a-hash', 'x'), false);
+  });
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
+import { MemoryOidcStorage } from '../../adapters/memory/oidc_adapter.ts';
+import { verifyPassword } from '../../directory/passwords.ts';
+import { importSeed } from '../../seed/import.ts';
+import { parseSeed, SeedError } from '../../seed/schema.ts';
+
+const valid = () => ({
+  companies: [{ id: 'acme', name: 'Acme', emailDomains: ['acme.test'], mfa: { required: true, enforcementDate: '2026-12-01', reverify: '12h' } }],
+  users: [{ email: 'a@acme.test', name: 'A', password: 'long enough', memberships: [{ company: 'acme', status: 'active', permissions: { companyAdmin: 'admin', directory: 'admin' }, payRoles: [] }] }],
+  clients: [{ client_id: 'web', client_secret: '0123456789abcdef', redirect_uris: ['https://app.test/cb'], post_logout_redirect_uris: [], first_party: true }],
+});
+
+type Mutation = (seed: ReturnType<typeof valid>) => unknown;
+
+const problems: [string, Mutation, string][] = [
+  ['unknown company in a membership', (s) => ((s.users[0]!.memberships[0]!.company = 'nope'), s), 'users[0].memberships[0].company: unknown company "nope"'],
+  ['bad permission level', (s) => ((s.users[0]!.memberships[0]!.permissions.directory = 'owner'), s), 'users[0].memberships[0].permissions.directory'],
+  ['bad email', (s) => ((s.users[0]!.email = 'nope'), s), 'users[0].email'],
+  ['duplicate email in another case', (s) => (s.users.push({ ...s.users[0]!, email: 'A@ACME.test' }), s), 'users[1].email: duplicate email'],
+  ['bad enforcement date', (s) => ((s.companies[0]!.mfa.enforcementDate = '2026-13-40'), s), 'companies[0].mfa.enforcementDate'],
+  ['bad reverify frequency', (s) => ((s.companies[0]!.mfa.reverify = '1y'), s), 'companies[0].mfa.reverify'],
+  ['bad pay role', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['boss' as never]), s), 'users[0].memberships[0].payRoles[0]'],
+  ['redirect uri not a URL', (s) => ((s.clients[0]!.redirect_uris = ['cb']), s), 'clients[0].redirect_uris[0]'],
+  ['short client secret', (s) => ((s.clients[0]!.client_secret = 'x'), s), 'clients[0].client_secret: at least 16 characters'],
+  ['unknown field', (s) => ({ ...s, extra: true }), '(root)'],
+  ['short password', (s) => ((s.users[0]!.password = 'short'), s), 'users[0].password: at least 8 characters'],
+];
+
+describe('seed validation', () => {
+  it('accepts the documented shape', () => {
+    const seed = parseSeed(valid());
+    assert.equal(seed.users[0]!.memberships[0]!.permissions.companyAdmin, 'admin');
+  });
+
+  it('accepts the shipped demo seed and the test seed', () => {
+    for (const file of ['seed/demo.json', 'test/fixtures/seed.json']) {
+      parseSeed(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', file), 'utf8')));
+    }
+  });
+
+  for (const [name, mutate, expected] of problems) {
+    it(`rejects ${name} at ${expected.split(':')[0]}`, () => {
+      assert.throws(
+        () => parseSeed(mutate(valid())),
+        (err: unknown) => err instanceof SeedError && err.problems.some((p) => p.startsWith(expected)),
+      );
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const seed = valid();
+    seed.users[0]!.email = 'bad';
+    seed.clients[0]!.redirect_uris = [];
+    assert.throws(() => parseSeed(seed), (err: unknown) => err instanceof SeedError && err.problems.length === 2);
+  });
+});
+
+describe('seed import', () => {
+  it('hashes passwords with argon2id and keeps user ids stable across re-imports', async () => {
+    const stores = { directory: new MemoryDirectoryStore(), oidcAdapter: new MemoryOidcStorage().adapterFactory() };
+    await importSeed(parseSeed(valid()), stores);
+    const user = await stores.directory.findUserByEmail('A@acme.test');
+    assert.ok(user);
+    assert.ok(user?.passwordHash?.startsWith('$argon2id$v=19$m=19456,t=2,p=1$'), 'argon2id with the OWASP parameters');
+    assert.ok(!JSON.stringify(user).includes('long enough'));
+    assert.equal(await verifyPassword(user.passwordHash, 'long enough'), true);
+    await importSeed(parseSeed(valid()), stores);
+    assert.equal((await stores.directory.findUserByEmail('a@acme.test'))?.id, user.id);
+    assert.equal((await stores.oidcAdapter('Client').find('web'))?.['token_endpoint_auth_method'], 'client_secret_basic');
+  });
+});
