@@ -36,7 +36,7 @@ export function demoRoutes(issuer: string): Middleware {
   const configFor = (clientId: DemoClientId): Promise<oidc.Configuration> => {
     let config = configs.get(clientId);
     if (!config) {
-      config = oidc.discovery(new URL(issuer), clientId, DEMO_SECRET, undefined, issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {});
+      config = oidc.discovery(new URL(issuer), clientId, undefined, oidc.ClientSecretBasic(DEMO_SECRET), issuer.startsWith('http:') ? { execute: [oidc.allowInsecureRequests] } : {});
       config.catch(() => configs.delete(clientId));
       configs.set(clientId, config);
     }
