@@ -6,7 +6,15 @@ import { memoryStores, redisStores, type Stores } from './adapters/stores.ts';
 import type { Config } from './config/config.ts';
 import { demoClients, demoRoutes } from './demo/relying_party.ts';
 import { interactionRoutes } from './interactions/router.ts';
-import type { Clock } from './lib/clock.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { SecretBox } from './lib/secret_box.ts';
+import { RecoveryCodeFactor } from './mfa/factors/recovery_code.ts';
+import { TotpFactor } from './mfa/factors/totp.ts';
+import { MfaLockout } from './mfa/lockout.ts';
+import { Mfa } from './mfa/mfa.ts';
+import { SecurityEvents } from './mfa/security_events.ts';
+import { logMailer, smtpMailer, type Mailer } from './notifications/mailer.ts';
+import { theme } from './views/theme.ts';
 import { errorPages } from './ops/error_pages.ts';
 import { healthRoutes } from './ops/health.ts';
 import { requestLog } from './ops/request_log.ts';
@@ -34,6 +42,23 @@ export interface IdpOptions {
   /** Tests pass stores (and a clock) to share a backend between instances or move time. */
   stores?: Stores;
   clock?: Clock;
+  mailer?: Mailer;
+}
+
+function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, logger: Logger): Mfa {
+  const totp = new TotpFactor({ store: stores.mfaFactors, flow: stores.flow, box, issuer: config.totpIssuer, clock });
+  return new Mfa({
+    directory: stores.directory,
+    store: stores.mfaFactors,
+    flow: stores.flow,
+    totp,
+    recoveryCode: new RecoveryCodeFactor(stores.mfaFactors),
+    lockout: new MfaLockout(stores.mfaLockout, config.mfaLimits, clock, stores.limiters),
+    events: new SecurityEvents({ audit: stores.audit, mailer, directory: stores.directory, clock, logger, productName: theme.productName }),
+    box,
+    clock,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+  });
 }
 
 export async function createIdp(config: Config, options: IdpOptions): Promise<Idp> {
@@ -42,7 +67,11 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
 
   // The in-memory store starts empty, so it gets the demo data unless a seed file is named.
   const seedFile = config.seedFile ?? (stores.kind === 'memory' ? DEMO_SEED_FILE : undefined);
-  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile), stores) } : undefined;
+  const box = new SecretBox(config.mfaEncryptionKeys);
+  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile), { ...stores, box }) } : undefined;
+
+  const clock = options.clock ?? systemClock;
+  const mfa = createMfa(config, stores, box, clock, options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger)), logger);
 
   const demo = config.env !== 'production';
   const provider = createProvider(
@@ -54,6 +83,17 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
       staticClients: demo ? demoClients(config.issuer) : [],
+      mfaStepsDue: (ctx) => {
+        const { session } = ctx.oidc;
+        if (!session?.accountId) return Promise.resolve({ enroll: false, challenge: false });
+        return mfa.stepsDue({
+          accountId: session.accountId,
+          sessionUid: session.uid,
+          session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
+          acrValues: ctx.oidc.params?.['acr_values'],
+          acrClaim: ctx.oidc.claims.id_token?.acr ?? undefined,
+        });
+      },
     },
     config.trustProxy,
   );
@@ -74,6 +114,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       provider,
       directory: stores.directory,
       throttle: new LoginThrottle(config.loginLimits, stores.limiters),
+      mfa,
+      clock,
       logger,
     }),
   );

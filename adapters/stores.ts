@@ -3,6 +3,12 @@ import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { memoryLimiters, redisLimiters, type LimiterFactory } from '../security/login_throttle.ts';
+import type { AuditLog } from '../audit/audit_log.ts';
+import type { FlowStore, MfaFactorStore, MfaLockoutStore } from '../mfa/store.ts';
+import { MemoryAuditLog } from './memory/audit_log.ts';
+import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore } from './memory/mfa_store.ts';
+import { RedisAuditLog } from './redis/audit_log.ts';
+import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore } from './redis/mfa_store.ts';
 import { MemoryDirectoryStore } from './memory/directory_store.ts';
 import { MemoryOidcStorage } from './memory/oidc_adapter.ts';
 import { connectRedis, type RedisClient } from './redis/client.ts';
@@ -15,6 +21,10 @@ export interface Stores {
   readonly directory: DirectoryStore;
   readonly oidcAdapter: AdapterFactory;
   readonly limiters: LimiterFactory;
+  readonly mfaFactors: MfaFactorStore;
+  readonly mfaLockout: MfaLockoutStore;
+  readonly flow: FlowStore;
+  readonly audit: AuditLog;
   /** Resolves when the backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -27,6 +37,10 @@ export function memoryStores(clock: Clock = systemClock): Stores {
     directory: new MemoryDirectoryStore(),
     oidcAdapter: oidc.adapterFactory(),
     limiters: memoryLimiters,
+    mfaFactors: new MemoryMfaFactorStore(),
+    mfaLockout: new MemoryMfaLockoutStore(),
+    flow: new MemoryFlowStore(clock),
+    audit: new MemoryAuditLog(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -38,6 +52,10 @@ export function redisStoresFromClient(redis: RedisClient, prefix: string): Store
     directory: new RedisDirectoryStore(redis, prefix),
     oidcAdapter: redisOidcAdapterFactory(redis, prefix),
     limiters: redisLimiters(redis, prefix),
+    mfaFactors: new RedisMfaFactorStore(redis, prefix),
+    mfaLockout: new RedisMfaLockoutStore(redis, prefix),
+    flow: new RedisFlowStore(redis, prefix),
+    audit: new RedisAuditLog(redis, prefix),
     ping: async () => {
       await redis.ping();
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseCookieKeys, parseSigningKeys, type SigningJwks } from './keys.ts';
+import { parseCookieKeys, parseEncryptionKeys, parseSigningKeys, type EncryptionKey, type SigningJwks } from './keys.ts';
+import { sanitizeTotpIssuer } from '../mfa/factors/totp_uri.ts';
 
 /** Every environment variable the service reads. `.env.example` documents each one. */
 const EnvSchema = z.object({
@@ -20,11 +21,30 @@ const EnvSchema = z.object({
   LOGIN_IP_MAX_FAILURES: z.coerce.number().int().positive().default(100),
   LOGIN_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
   LOGIN_IP_LOCK_SECONDS: z.coerce.number().int().positive().default(3600),
+  MFA_ENCRYPTION_KEYS: z.string().min(1).optional(),
+  MFA_MAX_FAILURES: z.coerce.number().int().positive().default(10),
+  MFA_LOCK_MINUTES: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'a comma-separated list of minutes, e.g. 1,5,15,60')
+    .default('1,5,15,60'),
+  MFA_IP_MAX_FAILURES: z.coerce.number().int().positive().default(100),
+  MFA_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
+  TOTP_ISSUER: z.string().min(1).optional(),
+  SMTP_URL: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).default('Groundwork ID <no-reply@localhost>'),
 });
 
 export interface LoginLimits {
   account: { maxFailures: number; windowSeconds: number; lockSeconds: number };
   ip: { maxFailures: number; windowSeconds: number; lockSeconds: number };
+}
+
+export interface MfaLimits {
+  /** Consecutive failures (any factor, any session) that lock the account's MFA step. */
+  maxFailures: number;
+  /** Lock durations for the 1st, 2nd, … lockout; the last repeats. */
+  lockMinutes: number[];
+  ip: { maxFailures: number; windowSeconds: number };
 }
 
 export interface Config {
@@ -41,6 +61,12 @@ export interface Config {
   logLevel: string;
   sessionTtlSeconds: number;
   loginLimits: LoginLimits;
+  mfaLimits: MfaLimits;
+  /** Key id → 32-byte key, newest first; encrypts TOTP secrets at rest. */
+  mfaEncryptionKeys: EncryptionKey[];
+  /** The name authenticator apps show next to the account. */
+  totpIssuer: string;
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 export class ConfigError extends Error {
@@ -61,7 +87,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
 
   if (e.NODE_ENV === 'production') {
-    const missing = (['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS'] as const).filter((name) => !e[name]);
+    const missing = (['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] as const).filter((name) => !e[name]);
     if (missing.length > 0) {
       throw new ConfigError(
         `Refusing to start in production without ${missing.join(', ')}. ` +
@@ -70,7 +96,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
 
-  const ephemeralKeys = !e.COOKIE_KEYS || !e.SIGNING_KEYS;
+  if (e.REDIS_URL && !e.MFA_ENCRYPTION_KEYS) {
+    throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL: secrets stored with a per-process key could not be read after a restart.');
+  }
+
+  const ephemeralKeys = !e.COOKIE_KEYS || !e.SIGNING_KEYS || !e.MFA_ENCRYPTION_KEYS;
   try {
     return {
       env: e.NODE_ENV,
@@ -84,6 +114,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       seedFile: e.SEED_FILE,
       logLevel: e.LOG_LEVEL,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      mfaLimits: {
+        maxFailures: e.MFA_MAX_FAILURES,
+        lockMinutes: e.MFA_LOCK_MINUTES.split(',').map(Number),
+        ip: { maxFailures: e.MFA_IP_MAX_FAILURES, windowSeconds: e.MFA_IP_WINDOW_SECONDS },
+      },
+      mfaEncryptionKeys: parseEncryptionKeys(e.MFA_ENCRYPTION_KEYS),
+      totpIssuer: sanitizeTotpIssuer(e.TOTP_ISSUER ?? 'Groundwork ID'),
+      mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
       loginLimits: {
         account: {
           maxFailures: e.LOGIN_ACCOUNT_MAX_FAILURES,

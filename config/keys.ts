@@ -42,3 +42,20 @@ export function generateSigningKey(): Record<string, unknown> {
   const kid = `rs256-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
   return { ...jwk, kid, alg: 'RS256', use: 'sig' };
 }
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+/** `MFA_ENCRYPTION_KEYS` is `id:base64key` pairs, comma-separated, newest first: the first encrypts, all decrypt. */
+export function parseEncryptionKeys(raw: string | undefined): EncryptionKey[] {
+  if (!raw) return [{ id: `ephemeral-${randomBytes(3).toString('hex')}`, key: randomBytes(32) }];
+  return raw.split(',').map((entry, i) => {
+    const [id, encoded] = entry.trim().split(':');
+    if (!id || !encoded || !/^[\w-]{1,32}$/.test(id)) throw new Error(`MFA_ENCRYPTION_KEYS: entry ${i + 1} is not "id:base64key"`);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== 32) throw new Error(`MFA_ENCRYPTION_KEYS: key "${id}" must be 32 bytes (base64), got ${key.length}`);
+    return { id, key };
+  });
+}

@@ -3,6 +3,8 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { LoginThrottle } from '../security/login_throttle.ts';
+import type { Mfa } from '../mfa/mfa.ts';
+import type { Clock } from '../lib/clock.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -11,6 +13,8 @@ export interface InteractionDeps {
   provider: Provider;
   directory: DirectoryStore;
   throttle: LoginThrottle;
+  mfa: Mfa;
+  clock: Clock;
   logger: Logger;
 }
 

@@ -7,11 +7,14 @@ import { formBody } from './forms.ts';
 import { submitEmail } from './login/email.ts';
 import { submitPassword } from './login/password.ts';
 import { showCurrentStep } from './show_step.ts';
+import { showRecoveryEntry, showVerify, submitRecoveryCode, submitTotp } from './mfa/challenge.ts';
+import { acknowledgeRecoveryCode, confirmTotp, downloadRecoveryCode, showMethods, showRecoveryCode, showTotpSetup, skipEnrollment } from './mfa/enroll.ts';
 
 /**
  * Every interaction screen lives under /interaction/:uid, where the interaction cookie is sent.
  * The flow: GET shows the current step; each POST handles one step and either re-renders it with
- * an error or resumes oidc-provider, which decides the next step (login → consent → code).
+ * an error or resumes oidc-provider, which decides the next step:
+ * login → mfa_enroll (first setup) → mfa (challenge) → consent → code.
  */
 export function interactionRoutes(deps: InteractionDeps): Middleware {
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -20,9 +23,28 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
 
   router.use(loadInteraction(provider) as Middleware);
 
-  router.get('/', typed(showCurrentStep(provider)));
+  router.get('/', typed(showCurrentStep(deps)));
   router.post('/email', formBody, typed(submitEmail));
   router.post('/password', formBody, typed(submitPassword(deps)));
+
+  // Enrollment: Two-Factor Authentication Required → method → Secure your Account → recovery code.
+  router.post('/mfa/skip', formBody, typed(skipEnrollment(deps)));
+  router.get('/mfa/methods', typed(showMethods(deps)));
+  router.get('/mfa/totp', typed(showTotpSetup(deps)));
+  router.post('/mfa/totp', formBody, typed(confirmTotp(deps)));
+  router.get('/mfa/recovery-code', typed(showRecoveryCode(deps)));
+  router.get('/mfa/recovery-code/download', typed(downloadRecoveryCode(deps)));
+  router.post('/mfa/recovery-code', formBody, typed(acknowledgeRecoveryCode(deps)));
+
+  // Challenge: the code, or a recovery code.
+  router.get('/mfa/verify', typed(showVerify(deps)));
+  router.post('/mfa/verify', formBody, typed(submitTotp(deps)));
+  router.get('/mfa/recovery', typed((ctx) => {
+    showRecoveryEntry(ctx);
+    return Promise.resolve();
+  }));
+  router.post('/mfa/recovery', formBody, typed(submitRecoveryCode(deps)));
+
   router.post('/consent', formBody, typed((ctx) => grantConsent(ctx, provider)));
   router.post('/abort', formBody, typed((ctx) => abortInteraction(ctx, provider)));
 

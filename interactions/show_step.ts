@@ -1,19 +1,27 @@
-import type Provider from 'oidc-provider';
 import { consentScreenNeeded, grantConsent, showConsent } from './consent.ts';
 import type { InteractionContext } from './context.ts';
 import { showEmailPage } from './login/email.ts';
+import { showChallenge } from './mfa/challenge.ts';
+import { showEnrollmentRequired } from './mfa/enroll.ts';
+import type { MfaRouteDeps } from './mfa/flow.ts';
 
 /** `GET /interaction/:uid`: shows the screen for the step oidc-provider stopped at. */
-export function showCurrentStep(provider: Provider) {
+export function showCurrentStep(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     const { prompt } = ctx.state.interaction;
     switch (prompt.name) {
       case 'login':
         showEmailPage(ctx);
         return;
+      case 'mfa_enroll':
+        await showEnrollmentRequired(ctx, deps);
+        return;
+      case 'mfa':
+        await showChallenge(ctx, deps);
+        return;
       case 'consent':
         if (consentScreenNeeded(ctx.state.client.metadata())) showConsent(ctx);
-        else await grantConsent(ctx, provider);
+        else await grantConsent(ctx, deps.provider);
         return;
       default:
         ctx.throw(400, 'This sign-in step is not supported. Start again.');

@@ -15,4 +15,9 @@ export const AMR = {
   otp: 'otp',
   sms: 'sms',
   multiFactor: 'mfa',
+  /** Not registered in RFC 8176 (which allows others): the one-time recovery code was used. */
+  recoveryCode: 'recovery_code',
 } as const;
+
+/** The amr values a first factor may set; MFA keeps these and adds its own. */
+export const FIRST_FACTOR_AMR: readonly string[] = [AMR.password];

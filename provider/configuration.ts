@@ -3,6 +3,7 @@ import { ACR } from './acr.ts';
 import { FIRST_PARTY } from './clients.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
+import { interactionPrompts, type MfaStepsForRequest } from './interaction_policy.ts';
 
 export interface ProviderSettings {
   adapter: AdapterFactory;
@@ -12,6 +13,8 @@ export interface ProviderSettings {
   sessionTtlSeconds: number;
   /** Clients known from configuration rather than storage (the demo app). */
   staticClients: ClientMetadata[];
+  /** Which MFA steps a request still needs (the MFA module). */
+  mfaStepsDue: MfaStepsForRequest;
 }
 
 const MINUTE = 60;
@@ -92,6 +95,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
 
     interactions: {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPrompts(s.mfaStepsDue),
     },
     renderError,
   };

@@ -5,3 +5,4 @@ import { generateSigningKey } from '../config/keys.ts';
 
 process.stdout.write(`COOKIE_KEYS=${randomBytes(32).toString('base64url')}\n`);
 process.stdout.write(`SIGNING_KEYS='${JSON.stringify({ keys: [generateSigningKey()] })}'\n`);
+process.stdout.write(`MFA_ENCRYPTION_KEYS=k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}:${randomBytes(32).toString('base64')}\n`);

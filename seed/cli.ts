@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config.ts';
 import { redisStores } from '../adapters/stores.ts';
 import { createLogger } from '../ops/logger.ts';
 import { importSeed, readSeedFile } from './import.ts';
+import { SecretBox } from '../lib/secret_box.ts';
 
 const path = process.argv[2];
 if (!path) {
@@ -16,7 +17,7 @@ try {
   const seed = await readSeedFile(path);
   const stores = await redisStores(config.redis.url, config.redis.prefix, createLogger(config.logLevel));
   try {
-    const summary = await importSeed(seed, stores);
+    const summary = await importSeed(seed, { ...stores, box: new SecretBox(config.mfaEncryptionKeys) });
     process.stdout.write(`Imported ${summary.companies} companies, ${summary.users} users and ${summary.clients} clients from ${path}\n`);
   } finally {
     await stores.close();

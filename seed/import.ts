@@ -5,6 +5,8 @@ import { hashPassword } from '../directory/passwords.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
 import { toClientMetadata } from '../provider/clients.ts';
+import type { SecretBox } from '../lib/secret_box.ts';
+import type { MfaFactorStore } from '../mfa/store.ts';
 import { parseSeed, SeedError, type Seed } from './schema.ts';
 
 export interface SeedSummary {
@@ -34,7 +36,14 @@ export async function readSeedFile(path: string): Promise<Seed> {
  * Imports a validated seed. All records are built (and passwords hashed) before the first write, so
  * a bad file changes nothing. Users are matched by email: a re-import keeps their id (the `sub`).
  */
-export async function importSeed(seed: Seed, stores: { directory: DirectoryStore; oidcAdapter: AdapterFactory }): Promise<SeedSummary> {
+export interface SeedTargets {
+  directory: DirectoryStore;
+  oidcAdapter: AdapterFactory;
+  mfaFactors: MfaFactorStore;
+  box: SecretBox;
+}
+
+export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedSummary> {
   const companies: Company[] = seed.companies.map((c) => ({
     id: c.id,
     name: c.name,
@@ -45,7 +54,7 @@ export async function importSeed(seed: Seed, stores: { directory: DirectoryStore
   }));
 
   const users = await Promise.all(
-    seed.users.map(async (u): Promise<{ user: User; memberships: Membership[] }> => {
+    seed.users.map(async (u): Promise<{ user: User; memberships: Membership[]; totpSecret: string | undefined }> => {
       const existing = await stores.directory.findUserByEmail(u.email);
       const id = u.id ?? existing?.id ?? `usr_${randomBytes(12).toString('base64url')}`;
       const user: User = {
@@ -65,14 +74,15 @@ export async function importSeed(seed: Seed, stores: { directory: DirectoryStore
         permissions: m.permissions,
         payRoles: m.payRoles,
       }));
-      return { user, memberships };
+      return { user, memberships, totpSecret: u.totp?.secret.replace(/=+$/, '') };
     }),
   );
 
   for (const company of companies) await stores.directory.saveCompany(company);
-  for (const { user, memberships } of users) {
+  for (const { user, memberships, totpSecret } of users) {
     await stores.directory.saveUser(user);
     for (const membership of memberships) await stores.directory.saveMembership(membership);
+    if (totpSecret) await stores.mfaFactors.saveTotp(user.id, { sealedSecret: stores.box.seal(totpSecret, user.id), createdAt: Date.now() }, 0);
   }
   const clientStore = stores.oidcAdapter('Client');
   for (const client of seed.clients) {

@@ -36,6 +36,8 @@ const UserSeed = z.strictObject({
   status: z.enum(['active', 'disabled']).default('active'),
   emailVerified: z.boolean().default(true),
   memberships: z.array(MembershipSeed).default([]),
+  /** An existing authenticator-app enrollment to migrate; the secret is encrypted on import. */
+  totp: z.strictObject({ secret: z.string().regex(/^[A-Z2-7]{16,}=*$/, 'a base32 secret of at least 80 bits') }).optional(),
 });
 
 const ClientSeed = z.strictObject({

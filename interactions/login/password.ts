@@ -6,12 +6,13 @@ import { renderPage } from '../../views/render.ts';
 import { PasswordForm, readForm } from '../forms.ts';
 import { finishInteraction, requirePrompt, type InteractionContext } from '../context.ts';
 import type Provider from 'oidc-provider';
+import type { Clock } from '../../lib/clock.ts';
 import { showPasswordPage } from './email.ts';
 
 /** One message for every failure, so the page never says whether the account exists. */
 export const INVALID_CREDENTIALS = 'Incorrect email or password.';
 
-export function submitPassword(deps: { provider: Provider; directory: DirectoryStore; throttle: LoginThrottle }) {
+export function submitPassword(deps: { provider: Provider; directory: DirectoryStore; throttle: LoginThrottle; clock: Clock }) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'login');
     const form = readForm(ctx, PasswordForm);
@@ -40,7 +41,8 @@ export function submitPassword(deps: { provider: Provider; directory: DirectoryS
 
     ctx.state.log.info({ event: 'login.password_ok', userId: result.user.id }, 'password login succeeded');
     await finishInteraction(ctx, deps.provider, {
-      login: { accountId: result.user.id, amr: [AMR.password], acr: ACR.singleFactor, remember: true },
+      // ts from our clock, like the MFA step's, so every session time comes from one clock.
+      login: { accountId: result.user.id, amr: [AMR.password], acr: ACR.singleFactor, remember: true, ts: Math.floor(deps.clock() / 1000) },
     });
   };
 }

@@ -18,18 +18,18 @@ describe('demo app', () => {
     return current;
   };
 
-  it('logs alice in and shows her ID token claims', async () => {
+  it('logs bob (no MFA) in and shows his ID token claims', async () => {
     const browser = new Browser(running.issuer);
     const emailPage = await follow(browser, await browser.get('/demo'));
     assert.equal(emailPage.status, 200);
     const uid = /action="\/interaction\/([\w-]+)\/email"/.exec(emailPage.body)?.[1];
     assert.ok(uid);
-    await browser.post(`/interaction/${uid}/email`, { email: 'alice@acme.test' });
-    const result = await follow(browser, await browser.post(`/interaction/${uid}/password`, { email: 'alice@acme.test', password: 'correct horse battery' }));
+    await browser.post(`/interaction/${uid}/email`, { email: 'bob.builder@bayside.test' });
+    const result = await follow(browser, await browser.post(`/interaction/${uid}/password`, { email: 'bob.builder@bayside.test', password: 'correct horse battery' }));
     assert.equal(result.status, 200, /<p class="alert"[^>]*>([^<]*)/.exec(result.body)?.[1]);
     assert.match(result.body, /You are logged in/);
     assert.match(result.body, /&#34;amr&#34;: \[\s*&#34;pwd&#34;/);
-    assert.match(result.body, /usr_demo_alice/);
+    assert.match(result.body, /usr_demo_bob/);
   });
 
   it('the landing page links to the demo', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ export const TEST_SEED = join(import.meta.dirname, '..', 'fixtures', 'seed.json'
 const SHARED_KEYS = {
   COOKIE_KEYS: 'test-cookie-key-0123456789abcdefghijklmnop',
   SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
+  MFA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
 };
 
 export type Backend = { kind: 'memory'; clock?: Clock } | { kind: 'redis'; url: string; prefix: string };

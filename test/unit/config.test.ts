@@ -5,6 +5,7 @@ import { generateSigningKey } from '../../config/keys.ts';
 const KEYS = {
   COOKIE_KEYS: 'k'.repeat(32),
   SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
+  MFA_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
 };
 
 describe('configuration', () => {
@@ -20,10 +21,10 @@ describe('configuration', () => {
   });
 
   const production = [
-    { env: {}, missing: ['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS'] },
-    { env: { REDIS_URL: 'redis://x' }, missing: ['COOKIE_KEYS', 'SIGNING_KEYS'] },
+    { env: {}, missing: ['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] },
+    { env: { REDIS_URL: 'redis://x' }, missing: ['COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] },
     { env: { ...KEYS }, missing: ['REDIS_URL'] },
-    { env: { REDIS_URL: 'redis://x', COOKIE_KEYS: KEYS.COOKIE_KEYS }, missing: ['SIGNING_KEYS'] },
+    { env: { REDIS_URL: 'redis://x', COOKIE_KEYS: KEYS.COOKIE_KEYS, MFA_ENCRYPTION_KEYS: KEYS.MFA_ENCRYPTION_KEYS }, missing: ['SIGNING_KEYS'] },
   ];
   for (const { env, missing } of production) {
     it(`production refuses to start without ${missing.join(', ')}`, () => {
@@ -40,6 +41,16 @@ describe('configuration', () => {
     assert.deepEqual(config.redis, { url: 'redis://r:6379', prefix: 'idp:' });
   });
 
+  it('refuses Redis without an encryption key, whose secrets would not survive a restart', () => {
+    assert.throws(() => loadConfig({ REDIS_URL: 'redis://x' }), /MFA_ENCRYPTION_KEYS is required with REDIS_URL/);
+  });
+
+  it('reads MFA limits and rotating encryption keys', () => {
+    const config = loadConfig({ MFA_LOCK_MINUTES: '2,10', MFA_ENCRYPTION_KEYS: `new:${Buffer.alloc(32, 2).toString('base64')},old:${Buffer.alloc(32, 3).toString('base64')}` });
+    assert.deepEqual(config.mfaLimits.lockMinutes, [2, 10]);
+    assert.deepEqual(config.mfaEncryptionKeys.map((k) => k.id), ['new', 'old']);
+  });
+
   it('keeps several cookie keys, newest first', () => {
     const config = loadConfig({ COOKIE_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(40)}` });
     assert.deepEqual(config.cookieKeys, ['a'.repeat(32), 'b'.repeat(40)]);
@@ -52,6 +63,9 @@ describe('configuration', () => {
     [{ PORT: 'eighty' }, /PORT/],
     [{ ISSUER: 'not a url' }, /ISSUER/],
     [{ LOGIN_ACCOUNT_MAX_FAILURES: '0' }, /LOGIN_ACCOUNT_MAX_FAILURES/],
+    [{ MFA_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, /must be 32 bytes/],
+    [{ MFA_ENCRYPTION_KEYS: 'nocolon' }, /not "id:base64key"/],
+    [{ MFA_LOCK_MINUTES: '1,x' }, /MFA_LOCK_MINUTES/],
   ];
   for (const [env, message] of invalid) {
     it(`rejects ${JSON.stringify(env)}`, () => {

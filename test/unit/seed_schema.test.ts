@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
 import { MemoryOidcStorage } from '../../adapters/memory/oidc_adapter.ts';
+import { MemoryMfaFactorStore } from '../../adapters/memory/mfa_store.ts';
+import { parseEncryptionKeys } from '../../config/keys.ts';
+import { SecretBox } from '../../lib/secret_box.ts';
 import { verifyPassword } from '../../directory/passwords.ts';
 import { importSeed } from '../../seed/import.ts';
 import { parseSeed, SeedError } from '../../seed/schema.ts';
@@ -60,7 +63,12 @@ describe('seed validation', () => {
 
 describe('seed import', () => {
   it('hashes passwords with argon2id and keeps user ids stable across re-imports', async () => {
-    const stores = { directory: new MemoryDirectoryStore(), oidcAdapter: new MemoryOidcStorage().adapterFactory() };
+    const stores = {
+      directory: new MemoryDirectoryStore(),
+      oidcAdapter: new MemoryOidcStorage().adapterFactory(),
+      mfaFactors: new MemoryMfaFactorStore(),
+      box: new SecretBox(parseEncryptionKeys(undefined)),
+    };
     await importSeed(parseSeed(valid()), stores);
     const user = await stores.directory.findUserByEmail('A@acme.test');
     assert.ok(user);

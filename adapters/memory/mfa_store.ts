@@ -1,0 +1,127 @@
+import { systemClock, type Clock } from '../../lib/clock.ts';
+import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, TotpRecord } from '../../mfa/store.ts';
+import { lockMinutesFor } from '../../mfa/lockout.ts';
+
+interface UserFactors {
+  totp?: TotpRecord;
+  totpStep?: number;
+  recoveryHash?: string;
+  preferred?: MethodId;
+}
+
+/** In-process MFA storage. JavaScript runs one callback at a time, so each method is atomic. */
+export class MemoryMfaFactorStore implements MfaFactorStore {
+  readonly #users = new Map<string, UserFactors>();
+
+  #of(userId: string): UserFactors {
+    let factors = this.#users.get(userId);
+    if (!factors) this.#users.set(userId, (factors = {}));
+    return factors;
+  }
+
+  getTotp(userId: string): Promise<TotpRecord | undefined> {
+    const totp = this.#users.get(userId)?.totp;
+    return Promise.resolve(totp ? { ...totp } : undefined);
+  }
+
+  saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void> {
+    Object.assign(this.#of(userId), { totp: { ...record }, totpStep: timeStep });
+    return Promise.resolve();
+  }
+
+  removeTotp(userId: string): Promise<void> {
+    const factors = this.#of(userId);
+    delete factors.totp;
+    delete factors.totpStep;
+    return Promise.resolve();
+  }
+
+  claimTotpStep(userId: string, timeStep: number): Promise<boolean> {
+    const factors = this.#of(userId);
+    if (factors.totpStep !== undefined && timeStep <= factors.totpStep) return Promise.resolve(false);
+    factors.totpStep = timeStep;
+    return Promise.resolve(true);
+  }
+
+  setRecoveryCodeHash(userId: string, hash: string): Promise<void> {
+    this.#of(userId).recoveryHash = hash;
+    return Promise.resolve();
+  }
+
+  hasRecoveryCode(userId: string): Promise<boolean> {
+    return Promise.resolve(this.#users.get(userId)?.recoveryHash !== undefined);
+  }
+
+  removeRecoveryCode(userId: string): Promise<void> {
+    delete this.#of(userId).recoveryHash;
+    return Promise.resolve();
+  }
+
+  consumeRecoveryCode(userId: string, hash: string): Promise<boolean> {
+    const factors = this.#users.get(userId);
+    if (factors?.recoveryHash === undefined || factors.recoveryHash !== hash) return Promise.resolve(false);
+    delete factors.recoveryHash;
+    return Promise.resolve(true);
+  }
+
+  getPreferredMethod(userId: string): Promise<MethodId | undefined> {
+    return Promise.resolve(this.#users.get(userId)?.preferred);
+  }
+
+  setPreferredMethod(userId: string, method: MethodId): Promise<void> {
+    this.#of(userId).preferred = method;
+    return Promise.resolve();
+  }
+}
+
+export class MemoryMfaLockoutStore implements MfaLockoutStore {
+  readonly #states = new Map<string, LockState>();
+
+  read(userId: string): Promise<LockState> {
+    return Promise.resolve({ ...(this.#states.get(userId) ?? { failures: 0, level: 0, lockedUntil: 0 }) });
+  }
+
+  recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }> {
+    const state = this.#states.get(userId) ?? { failures: 0, level: 0, lockedUntil: 0 };
+    state.failures += 1;
+    let justLocked = false;
+    if (state.failures >= maxFailures) {
+      state.level += 1;
+      state.lockedUntil = nowMs + lockMinutesFor(state.level, lockMinutes) * 60_000;
+      state.failures = 0;
+      justLocked = true;
+    }
+    this.#states.set(userId, state);
+    return Promise.resolve({ ...state, justLocked });
+  }
+
+  reset(userId: string): Promise<void> {
+    this.#states.delete(userId);
+    return Promise.resolve();
+  }
+}
+
+export class MemoryFlowStore implements FlowStore {
+  readonly #entries = new Map<string, { value: string; expiresAt: number }>();
+  readonly #clock: Clock;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
+
+  get(key: string): Promise<Record<string, unknown> | undefined> {
+    const entry = this.#entries.get(key);
+    if (!entry || entry.expiresAt <= this.#clock()) return Promise.resolve(undefined);
+    return Promise.resolve(JSON.parse(entry.value) as Record<string, unknown>);
+  }
+
+  set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {
+    this.#entries.set(key, { value: JSON.stringify(value), expiresAt: this.#clock() + ttlSeconds * 1000 });
+    return Promise.resolve();
+  }
+
+  delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+    return Promise.resolve();
+  }
+}

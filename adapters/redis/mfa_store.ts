@@ -1,0 +1,153 @@
+import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, TotpRecord } from '../../mfa/store.ts';
+import type { RedisClient } from './client.ts';
+
+/** Accepts a time step only if it is later than the stored one. */
+const CLAIM_STEP = `
+local last = redis.call('HGET', KEYS[1], 'totp_step')
+if last and tonumber(ARGV[1]) <= tonumber(last) then return 0 end
+redis.call('HSET', KEYS[1], 'totp_step', ARGV[1])
+return 1`;
+
+/** Removes the recovery code if it matches: exactly one caller wins. */
+const CONSUME_RECOVERY = `
+if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'recovery')
+  return 1
+end
+return 0`;
+
+/** Mirrors MemoryMfaLockoutStore.recordFailure; ARGV: now, maxFailures, ttl seconds, lock minutes... */
+const RECORD_FAILURE = `
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local locked_until = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
+local just_locked = 0
+if failures >= tonumber(ARGV[2]) then
+  level = level + 1
+  local index = math.min(level, #ARGV - 3)
+  locked_until = tonumber(ARGV[1]) + tonumber(ARGV[3 + index]) * 60000
+  failures = 0
+  just_locked = 1
+  redis.call('HSET', KEYS[1], 'failures', 0, 'level', level, 'lockedUntil', locked_until)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {failures, level, tostring(locked_until), just_locked}`;
+
+/** A lock level is forgotten a day after the last failure. */
+const LOCK_STATE_TTL_SECONDS = 24 * 3600;
+
+/**
+ * MFA data in Redis. All of a user's factors live in one hash, so each script touches one key:
+ *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, recovery (SHA-256), preferred
+ *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
+ *   {prefix}flow:<key>             JSON, with a TTL
+ */
+export class RedisMfaFactorStore implements MfaFactorStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  async getTotp(userId: string): Promise<TotpRecord | undefined> {
+    const json = await this.#redis.hGet(this.#key(userId), 'totp');
+    return json == null ? undefined : (JSON.parse(json) as TotpRecord);
+  }
+
+  async saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void> {
+    await this.#redis.hSet(this.#key(userId), { totp: JSON.stringify(record), totp_step: String(timeStep) });
+  }
+
+  async removeTotp(userId: string): Promise<void> {
+    await this.#redis.hDel(this.#key(userId), ['totp', 'totp_step']);
+  }
+
+  async claimTotpStep(userId: string, timeStep: number): Promise<boolean> {
+    return (await this.#redis.eval(CLAIM_STEP, { keys: [this.#key(userId)], arguments: [String(timeStep)] })) === 1;
+  }
+
+  async setRecoveryCodeHash(userId: string, hash: string): Promise<void> {
+    await this.#redis.hSet(this.#key(userId), 'recovery', hash);
+  }
+
+  async hasRecoveryCode(userId: string): Promise<boolean> {
+    return (await this.#redis.hExists(this.#key(userId), 'recovery')) === 1;
+  }
+
+  async removeRecoveryCode(userId: string): Promise<void> {
+    await this.#redis.hDel(this.#key(userId), 'recovery');
+  }
+
+  async consumeRecoveryCode(userId: string, hash: string): Promise<boolean> {
+    return (await this.#redis.eval(CONSUME_RECOVERY, { keys: [this.#key(userId)], arguments: [hash] })) === 1;
+  }
+
+  async getPreferredMethod(userId: string): Promise<MethodId | undefined> {
+    const method = await this.#redis.hGet(this.#key(userId), 'preferred');
+    return method === 'totp' || method === 'sms' ? method : undefined;
+  }
+
+  async setPreferredMethod(userId: string, method: MethodId): Promise<void> {
+    await this.#redis.hSet(this.#key(userId), 'preferred', method);
+  }
+
+  #key(userId: string): string {
+    return `${this.#prefix}mfa:{u:${userId}}:factors`;
+  }
+}
+
+export class RedisMfaLockoutStore implements MfaLockoutStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  async read(userId: string): Promise<LockState> {
+    const state = await this.#redis.hGetAll(this.#key(userId));
+    return { failures: Number(state['failures'] ?? 0), level: Number(state['level'] ?? 0), lockedUntil: Number(state['lockedUntil'] ?? 0) };
+  }
+
+  async recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }> {
+    const reply = (await this.#redis.eval(RECORD_FAILURE, {
+      keys: [this.#key(userId)],
+      arguments: [String(nowMs), String(maxFailures), String(LOCK_STATE_TTL_SECONDS), ...lockMinutes.map(String)],
+    })) as [number, number, string, number];
+    return { failures: reply[0], level: reply[1], lockedUntil: Number(reply[2]), justLocked: reply[3] === 1 };
+  }
+
+  async reset(userId: string): Promise<void> {
+    await this.#redis.del(this.#key(userId));
+  }
+
+  #key(userId: string): string {
+    return `${this.#prefix}mfa:{u:${userId}}:lock`;
+  }
+}
+
+export class RedisFlowStore implements FlowStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}flow:`;
+  }
+
+  async get(key: string): Promise<Record<string, unknown> | undefined> {
+    const json = await this.#redis.get(this.#prefix + key);
+    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+  }
+
+  async set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {
+    await this.#redis.set(this.#prefix + key, JSON.stringify(value), { expiration: { type: 'EX', value: ttlSeconds } });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#redis.del(this.#prefix + key);
+  }
+}

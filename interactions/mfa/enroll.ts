@@ -1,0 +1,142 @@
+import { canSkipEnrollment } from '../../mfa/gate.ts';
+import { renderPage } from '../../views/render.ts';
+import { readForm } from '../forms.ts';
+import { CodeForm, RecoveryAckForm } from './forms.ts';
+import type { InteractionContext } from '../context.ts';
+import { finishInteraction } from '../context.ts';
+import { finishMfa, interactionAccount, readFlow, requestMeta, stepUpOf, writeFlow, type MfaRouteDeps } from './flow.ts';
+
+/** Enrollment screens: at the mfa_enroll prompt, or at the mfa prompt right after a recovery code. */
+async function requireEnrollmentStep(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
+  const prompt = ctx.state.interaction.prompt.name;
+  if (prompt === 'mfa_enroll') return;
+  if (prompt === 'mfa' && (await readFlow(ctx, deps.mfa)).recovered) return;
+  ctx.throw(400, 'This step is not available right now. Go back to the application and sign in again.');
+}
+
+/** "Two-Factor Authentication Required", with "Skip for now" only while enrollment is optional. */
+export async function showEnrollmentRequired(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
+  const account = await interactionAccount(ctx, deps.mfa);
+  const { requirement } = account;
+  renderPage(ctx, 'mfa_required', { title: 'Two-Factor Authentication Required' }, {
+    uid: ctx.state.interaction.uid,
+    deadline: requirement.kind === 'optional_enrollment' ? requirement.deadline : undefined,
+    canSkip: canSkipEnrollment(requirement, stepUpOf(ctx)),
+  });
+}
+
+export function skipEnrollment(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    if (ctx.state.interaction.prompt.name !== 'mfa_enroll') ctx.throw(400, 'This step is not available right now.');
+    const account = await interactionAccount(ctx, deps.mfa);
+    if (!canSkipEnrollment(account.requirement, stepUpOf(ctx))) {
+      ctx.throw(403, 'Two-factor authentication is required for your account and cannot be skipped.');
+    }
+    const sessionUid = ctx.state.interaction.session?.uid;
+    if (!sessionUid) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+    await deps.mfa.skipEnrollment(account.user, sessionUid, requestMeta(ctx));
+    await finishInteraction(ctx, deps.provider, {});
+  };
+}
+
+/** "Select an Authentication Method". */
+export function showMethods(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    const account = await interactionAccount(ctx, deps.mfa);
+    renderPage(ctx, 'mfa_methods', { title: 'Select an Authentication Method' }, {
+      uid: ctx.state.interaction.uid,
+      recovered: (await readFlow(ctx, deps.mfa)).recovered === true,
+      methods: account.requirement.methods,
+    });
+  };
+}
+
+/** "Secure your Account": QR code, otpauth link, setup key, then the first code. */
+export function showTotpSetup(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    await renderTotpSetup(ctx, deps);
+  };
+}
+
+async function renderTotpSetup(ctx: InteractionContext, deps: MfaRouteDeps, error?: { message: string; status: number }): Promise<void> {
+  const account = await interactionAccount(ctx, deps.mfa);
+  const setup = await deps.mfa.totp.startEnrollment(account.user, ctx.state.interaction.uid);
+  renderPage(ctx, 'totp_setup', { title: 'Secure your Account', status: error?.status ?? 200 }, {
+    uid: ctx.state.interaction.uid,
+    qr: setup.qrPngDataUrl,
+    uri: setup.uri,
+    groupedKey: setup.groupedKey,
+    error: error?.message,
+  });
+}
+
+export function confirmTotp(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    const account = await interactionAccount(ctx, deps.mfa);
+    const form = readForm(ctx, CodeForm);
+    const outcome = form.ok ? await deps.mfa.totp.confirmEnrollment(account.user, ctx.state.interaction.uid, form.value.code) : undefined;
+    if (!outcome?.ok) {
+      const message = !outcome || outcome.reason === 'malformed' ? 'Enter the 6-digit code from your authenticator app.' : 'That code is not right or has expired. Enter the current code from your authenticator app.';
+      await renderTotpSetup(ctx, deps, { message, status: 400 });
+      return;
+    }
+    const meta = requestMeta(ctx);
+    const { events } = deps.mfa;
+    await events.record(outcome.replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', account.user, meta, { factor: 'totp' });
+    await deps.mfa.deps.store.setPreferredMethod(account.user.id, 'totp');
+    const code = await deps.mfa.recoveryCode.issue(account.user.id);
+    await events.record('mfa.recovery_code_issued', account.user, meta);
+    const flow = await readFlow(ctx, deps.mfa);
+    await writeFlow(ctx, deps.mfa, {
+      ...flow,
+      amr: [...(flow.amr ?? []), ...deps.mfa.totp.amr],
+      sealedRecoveryCode: deps.mfa.deps.box.seal(code, account.user.id),
+    });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/recovery-code`);
+  };
+}
+
+/** The new recovery code, readable until the user confirms they saved it. */
+async function pendingRecoveryCode(ctx: InteractionContext, deps: MfaRouteDeps): Promise<{ code: string; earned: string[] }> {
+  const account = await interactionAccount(ctx, deps.mfa);
+  const flow = await readFlow(ctx, deps.mfa);
+  if (!flow.sealedRecoveryCode) ctx.throw(400, 'There is no recovery code to save in this sign-in. Start again.');
+  return { code: deps.mfa.deps.box.open(flow.sealedRecoveryCode, account.user.id), earned: flow.amr ?? [] };
+}
+
+/** "Save Your Recovery Code". */
+export function showRecoveryCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    const { code } = await pendingRecoveryCode(ctx, deps);
+    renderPage(ctx, 'recovery_code_save', { title: 'Save Your Recovery Code' }, { uid: ctx.state.interaction.uid, code });
+  };
+}
+
+export function downloadRecoveryCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    const { code } = await pendingRecoveryCode(ctx, deps);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.attachment('recovery-code.txt');
+    ctx.type = 'text/plain';
+    ctx.body = `Recovery code: ${code}\n\nKeep it somewhere safe, apart from your authenticator app. It works once.\n`;
+  };
+}
+
+export function acknowledgeRecoveryCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    const { code, earned } = await pendingRecoveryCode(ctx, deps);
+    if (!readForm(ctx, RecoveryAckForm).ok) {
+      renderPage(ctx, 'recovery_code_save', { title: 'Save Your Recovery Code', status: 400 }, {
+        uid: ctx.state.interaction.uid,
+        code,
+        error: 'Confirm that you have saved this code before you continue.',
+      });
+      return;
+    }
+    await finishMfa(ctx, deps, earned);
+  };
+}

@@ -1,0 +1,20 @@
+import type { User } from '../directory/types.ts';
+
+export type FactorId = 'totp' | 'recovery_code';
+
+/** Failures are returned, never thrown: a malformed code is a failed attempt like a wrong one. */
+export type VerifyOutcome = { ok: true } | { ok: false; reason: 'malformed' | 'invalid' };
+
+/**
+ * One way of proving the second factor. The flow (interactions/mfa) owns the screens and the
+ * lockout; a factor only knows its own data.
+ */
+export interface MfaFactor {
+  readonly id: FactorId;
+  /** RFC 8176 values this factor adds to the session's `amr`. */
+  readonly amr: readonly string[];
+  isEnrolled(userId: string): Promise<boolean>;
+  verify(user: User, input: string): Promise<VerifyOutcome>;
+  /** For recovery, self-service and admin reset. */
+  remove(userId: string): Promise<void>;
+}

@@ -1,0 +1,103 @@
+import { generateSecret, verify } from 'otplib';
+import QRCode from 'qrcode';
+import type { User } from '../../directory/types.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { SecretBox } from '../../lib/secret_box.ts';
+import { AMR } from '../../provider/acr.ts';
+import type { MfaFactor, VerifyOutcome } from '../factor.ts';
+import type { FlowStore, MfaFactorStore } from '../store.ts';
+import { groupSetupKey, totpUri } from './totp_uri.ts';
+
+/**
+ * Authenticator apps (RFC 6238): SHA1, 6 digits, 30 s, because apps ignore anything else. A code is
+ * accepted in the current step or one step either side (clock drift), and only once: the step of
+ * every accepted code is stored, and `afterTimeStep` refuses that step and every earlier one.
+ */
+export const TOTP_WINDOW_SECONDS = 30;
+const SECRET_BYTES = 20; // 160 bits
+const CODE = /^\d{6}$/;
+const PENDING_TTL_SECONDS = 15 * 60;
+
+export interface TotpSetup {
+  /** Base32 key, shown grouped under "Trouble Scanning?" and in the otpauth URI. */
+  setupKey: string;
+  groupedKey: string;
+  uri: string;
+  qrPngDataUrl: string;
+}
+
+export type ConfirmOutcome = (VerifyOutcome & { ok: false }) | { ok: true; replaced: boolean };
+
+export class TotpFactor implements MfaFactor {
+  readonly id = 'totp' as const;
+  readonly amr = [AMR.otp] as const;
+  readonly #deps: { store: MfaFactorStore; flow: FlowStore; box: SecretBox; issuer: string; clock: Clock };
+
+  constructor(deps: { store: MfaFactorStore; flow: FlowStore; box: SecretBox; issuer: string; clock: Clock }) {
+    this.#deps = deps;
+  }
+
+  async isEnrolled(userId: string): Promise<boolean> {
+    return (await this.#deps.store.getTotp(userId)) !== undefined;
+  }
+
+  async verify(user: User, input: string): Promise<VerifyOutcome> {
+    const { store, box } = this.#deps;
+    const record = await store.getTotp(user.id);
+    if (!record) return { ok: false, reason: 'invalid' };
+    const step = await this.#matchingStep(box.open(record.sealedSecret, user.id), input);
+    if (step === 'malformed' || step === undefined) return { ok: false, reason: step ?? 'invalid' };
+    // The atomic claim is the real replay guard: two parallel requests with one code, one wins.
+    return (await store.claimTotpStep(user.id, step)) ? { ok: true } : { ok: false, reason: 'invalid' };
+  }
+
+  async remove(userId: string): Promise<void> {
+    await this.#deps.store.removeTotp(userId);
+  }
+
+  /** A new secret for this enrollment, kept sealed until a code confirms it (re-shown on refresh). */
+  async startEnrollment(user: User, enrollmentId: string): Promise<TotpSetup> {
+    const { flow, box, issuer } = this.#deps;
+    const key = pendingKey(enrollmentId, user.id);
+    const pending = await flow.get(key);
+    let secret = typeof pending?.['sealed'] === 'string' ? box.open(pending['sealed'], user.id) : undefined;
+    if (!secret) {
+      secret = generateSecret({ length: SECRET_BYTES });
+      await flow.set(key, { sealed: box.seal(secret, user.id) }, PENDING_TTL_SECONDS);
+    }
+    const uri = totpUri(issuer, user.email, secret);
+    return { setupKey: secret, groupedKey: groupSetupKey(secret), uri, qrPngDataUrl: await QRCode.toDataURL(uri, { margin: 2, scale: 5 }) };
+  }
+
+  /** Commits the pending secret once a correct code proves the app has it; replaces any old app. */
+  async confirmEnrollment(user: User, enrollmentId: string, input: string): Promise<ConfirmOutcome> {
+    const { flow, box, store, clock } = this.#deps;
+    const key = pendingKey(enrollmentId, user.id);
+    const pending = await flow.get(key);
+    if (typeof pending?.['sealed'] !== 'string') return { ok: false, reason: 'invalid' };
+    const secret = box.open(pending['sealed'], user.id);
+    const step = await this.#matchingStep(secret, input);
+    if (step === 'malformed' || step === undefined) return { ok: false, reason: step ?? 'invalid' };
+    const replaced = (await store.getTotp(user.id)) !== undefined;
+    await store.saveTotp(user.id, { sealedSecret: box.seal(secret, user.id), createdAt: clock() }, step);
+    await flow.delete(key);
+    return { ok: true, replaced };
+  }
+
+  /** The time step the code belongs to, `undefined` if it matches none in the window. */
+  async #matchingStep(secret: string, input: string): Promise<number | 'malformed' | undefined> {
+    const token = input.replace(/\s/g, '');
+    if (!CODE.test(token)) return 'malformed';
+    try {
+      const result = await verify({ secret, token, epoch: Math.floor(this.#deps.clock() / 1000), epochTolerance: TOTP_WINDOW_SECONDS });
+      // The union also covers HOTP results, which have no time step.
+      return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+    } catch {
+      return 'malformed';
+    }
+  }
+}
+
+function pendingKey(enrollmentId: string, userId: string): string {
+  return `totp-enroll:${enrollmentId}:${userId}`;
+}

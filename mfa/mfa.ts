@@ -1,0 +1,128 @@
+import type { DirectoryStore } from '../directory/store.ts';
+import type { Company, User } from '../directory/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { SecretBox } from '../lib/secret_box.ts';
+import type { MfaFactor } from './factor.ts';
+import type { RecoveryCodeFactor } from './factors/recovery_code.ts';
+import type { TotpFactor } from './factors/totp.ts';
+import { mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
+import type { MfaLockout } from './lockout.ts';
+import { mfaRequirementFor, type MfaRequirement } from './policy.ts';
+import type { RequestMeta, SecurityEvents } from './security_events.ts';
+import type { FlowStore, MethodId, MfaFactorStore } from './store.ts';
+
+export interface MfaAccount {
+  user: User;
+  requirement: MfaRequirement;
+  /** Second-factor methods the user has, in the order to offer them. */
+  methods: MethodId[];
+  preferred: MethodId | undefined;
+}
+
+export type AttemptResult =
+  | { outcome: 'success' }
+  | { outcome: 'failed'; reason: 'malformed' | 'invalid' }
+  | { outcome: 'locked'; retryAfterSeconds: number; justLocked: boolean };
+
+export interface MfaDeps {
+  directory: DirectoryStore;
+  store: MfaFactorStore;
+  flow: FlowStore;
+  totp: TotpFactor;
+  recoveryCode: RecoveryCodeFactor;
+  lockout: MfaLockout;
+  events: SecurityEvents;
+  box: SecretBox;
+  clock: Clock;
+  sessionTtlSeconds: number;
+}
+
+/**
+ * The MFA module's face to the rest of the app: it loads what the pure policy needs, answers the
+ * interaction policy's "which step is due?", and runs a verification attempt through the lockout.
+ */
+export class Mfa {
+  readonly deps: MfaDeps;
+
+  constructor(deps: MfaDeps) {
+    this.deps = deps;
+  }
+
+  get totp(): TotpFactor {
+    return this.deps.totp;
+  }
+
+  get recoveryCode(): RecoveryCodeFactor {
+    return this.deps.recoveryCode;
+  }
+
+  get events(): SecurityEvents {
+    return this.deps.events;
+  }
+
+  async account(userId: string): Promise<MfaAccount | undefined> {
+    const { directory, store, totp, clock } = this.deps;
+    const user = await directory.findUser(userId);
+    if (!user) return undefined;
+    const [memberships, hasTotp, preferred] = await Promise.all([directory.membershipsOfUser(userId), totp.isEnrolled(userId), store.getPreferredMethod(userId)]);
+    const companies = new Map<string, Company>();
+    for (const m of memberships) {
+      const company = await directory.findCompany(m.companyId);
+      if (company) companies.set(company.id, company);
+    }
+    const methods: MethodId[] = hasTotp ? ['totp'] : [];
+    const requirement = mfaRequirementFor({ user, memberships, companies, enrolled: methods.length > 0, now: new Date(clock()) });
+    return { user, requirement, methods, preferred };
+  }
+
+  /** Which MFA steps are due for this session and request (see gate.ts). */
+  async stepsDue(input: {
+    accountId: string;
+    sessionUid: string;
+    session: SessionAuth;
+    acrValues: unknown;
+    acrClaim: Parameters<typeof stepUpRequested>[1];
+  }): Promise<MfaSteps> {
+    const account = await this.account(input.accountId);
+    if (!account) return { enroll: false, challenge: false };
+    return mfaStepsDue({
+      requirement: account.requirement,
+      enrolled: account.methods.length > 0,
+      stepUp: stepUpRequested(input.acrValues, input.acrClaim),
+      skippedEnrollment: (await this.deps.flow.get(skipKey(input.sessionUid))) !== undefined,
+      session: input.session,
+      nowSeconds: Math.floor(this.deps.clock() / 1000),
+    });
+  }
+
+  /** "Skip for now": remembered for the browser session, so the next app does not ask again. */
+  async skipEnrollment(user: User, sessionUid: string, meta: RequestMeta): Promise<void> {
+    await this.deps.flow.set(skipKey(sessionUid), { at: this.deps.clock() }, this.deps.sessionTtlSeconds);
+    await this.deps.events.record('mfa.enrollment_skipped', user, meta);
+  }
+
+  /** One verification attempt, counted by the lockout whatever the factor. */
+  async attempt(user: User, factor: MfaFactor, input: string, meta: RequestMeta): Promise<AttemptResult> {
+    const { lockout, events } = this.deps;
+    const verdict = await lockout.check(user.id, meta.ip);
+    if (verdict.locked) return { outcome: 'locked', retryAfterSeconds: verdict.retryAfterSeconds, justLocked: false };
+
+    const result = await factor.verify(user, input);
+    if (result.ok) {
+      await lockout.recordSuccess(user.id);
+      await events.record(factor.id === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.challenge_succeeded', user, meta, { factor: factor.id });
+      return { outcome: 'success' };
+    }
+    const failure = await lockout.recordFailure(user.id, meta.ip);
+    await events.record('mfa.challenge_failed', user, meta, { factor: factor.id, reason: result.reason });
+    if (failure.justLocked) {
+      await events.record('mfa.locked', user, meta);
+      return { outcome: 'locked', retryAfterSeconds: failure.retryAfterSeconds, justLocked: true };
+    }
+    return { outcome: 'failed', reason: result.reason };
+  }
+}
+
+function skipKey(sessionUid: string): string {
+  return `mfa-skip:${sessionUid}`;
+}

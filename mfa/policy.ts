@@ -1,0 +1,73 @@
+import type { Company, Membership, ReverifyFrequency, User } from '../directory/types.ts';
+
+/** Which second factors a user may enroll. SMS country rules are refined by the SMS issue. */
+export interface AllowedMethods {
+  totp: true;
+  sms: { allowed: false; reason: 'payor' } | { allowed: true; onlyCountries: string[] | 'default' };
+}
+
+export type MfaRequirement =
+  | { kind: 'required'; reasons: string[]; methods: AllowedMethods; reverifySeconds: number }
+  | { kind: 'optional_enrollment'; deadline: string; methods: AllowedMethods; reverifySeconds: number }
+  | { kind: 'none'; methods: AllowedMethods; reverifySeconds: number };
+
+export interface PolicyInput {
+  user: User;
+  memberships: Membership[];
+  companies: Map<string, Company>;
+  /** True when the user has at least one second factor (an authenticator app or a phone). */
+  enrolled: boolean;
+  now: Date;
+}
+
+const REVERIFY_SECONDS: Record<ReverifyFrequency, number> = { '12h': 12 * 3600, '7d': 7 * 86400, '30d': 30 * 86400 };
+/** For users who must or chose to use MFA without a company setting (Pay roles, own enrollment). */
+export const DEFAULT_REVERIFY_SECONDS = REVERIFY_SECONDS['30d'];
+
+/**
+ * Must this user do MFA, and how? Pure: the caller loads the data.
+ * - Only active memberships count; a company's rule applies to all its active members.
+ * - Several companies: the strictest wins (required over optional, the earliest deadline, the
+ *   shortest re-verification).
+ * - A company that requires MFA from a date: optional before it, required on and after it, the date
+ *   read in the company's time zone.
+ * - Any Procore Pay role requires MFA whatever the company says; payors may use the app only,
+ *   payee admins SMS to US numbers only.
+ * - A user with a factor enrolled is always challenged.
+ */
+export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
+  const active = input.memberships.filter((m) => m.status === 'active' && input.companies.has(m.companyId));
+  const reasons: string[] = [];
+  const deadlines: string[] = [];
+  let reverifySeconds = DEFAULT_REVERIFY_SECONDS;
+
+  for (const membership of active) {
+    const company = input.companies.get(membership.companyId);
+    if (!company) continue;
+    if (membership.payRoles.length > 0) reasons.push(`pay:${company.id}`);
+    if (!company.mfa.required) continue;
+    reverifySeconds = Math.min(reverifySeconds, REVERIFY_SECONDS[company.mfa.reverify]);
+    const deadline = company.mfa.enforcementDate;
+    if (deadline === undefined || localDate(input.now, company.timeZone) >= deadline) reasons.push(`company:${company.id}`);
+    else deadlines.push(deadline);
+  }
+  if (input.enrolled) reasons.push('enrolled');
+
+  const methods = allowedMethods(active);
+  if (reasons.length > 0) return { kind: 'required', reasons, methods, reverifySeconds };
+  const earliest = deadlines.sort()[0];
+  if (earliest !== undefined) return { kind: 'optional_enrollment', deadline: earliest, methods, reverifySeconds };
+  return { kind: 'none', methods, reverifySeconds };
+}
+
+function allowedMethods(active: Membership[]): AllowedMethods {
+  const roles = new Set(active.flatMap((m) => m.payRoles));
+  if (roles.has('payor')) return { totp: true, sms: { allowed: false, reason: 'payor' } };
+  if (roles.has('payee_admin')) return { totp: true, sms: { allowed: true, onlyCountries: ['US'] } };
+  return { totp: true, sms: { allowed: true, onlyCountries: 'default' } };
+}
+
+/** The calendar date (YYYY-MM-DD) at `now` in `timeZone`. */
+export function localDate(now: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}

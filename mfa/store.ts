@@ -1,0 +1,55 @@
+/** Persistence for MFA. Implemented in adapters/memory and adapters/redis; both pass test/contract. */
+
+export interface TotpRecord {
+  /** The base32 secret, sealed by SecretBox (never stored in clear). */
+  sealedSecret: string;
+  createdAt: number;
+}
+
+export type MethodId = 'totp' | 'sms';
+
+export interface MfaFactorStore {
+  getTotp(userId: string): Promise<TotpRecord | undefined>;
+  /** Replaces the user's one authenticator app; `timeStep` is that of the code that verified it. */
+  saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void>;
+  removeTotp(userId: string): Promise<void>;
+  /**
+   * Atomically accepts a TOTP time step only if it is later than the last accepted one, so a code
+   * (or any earlier code) works once, even when two requests race.
+   */
+  claimTotpStep(userId: string, timeStep: number): Promise<boolean>;
+  /** Stores the one recovery code's hash, voiding the previous code. */
+  setRecoveryCodeHash(userId: string, hash: string): Promise<void>;
+  hasRecoveryCode(userId: string): Promise<boolean>;
+  removeRecoveryCode(userId: string): Promise<void>;
+  /** Atomically removes the recovery code if `hash` matches: true for exactly one caller. */
+  consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
+  getPreferredMethod(userId: string): Promise<MethodId | undefined>;
+  setPreferredMethod(userId: string, method: MethodId): Promise<void>;
+}
+
+export interface LockState {
+  /** Consecutive failures since the last success or lock. */
+  failures: number;
+  /** How many times the account has been locked since the last success. */
+  level: number;
+  /** Epoch ms until which the MFA step is locked; 0 when not locked. */
+  lockedUntil: number;
+}
+
+export interface MfaLockoutStore {
+  read(userId: string): Promise<LockState>;
+  /**
+   * Counts one failure atomically. When the count reaches `maxFailures`, locks the account for
+   * `lockMinutes[level]` (the last value repeats), raises the level and restarts the count.
+   */
+  recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }>;
+  reset(userId: string): Promise<void>;
+}
+
+/** Short-lived state of one interaction or browser session (a pending enrollment, a skip). */
+export interface FlowStore {
+  get(key: string): Promise<Record<string, unknown> | undefined>;
+  set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
