@@ -18,7 +18,7 @@ const SHARED_KEYS = {
   MFA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
 };
 
-export type Backend = { kind: 'memory'; clock?: Clock } | { kind: 'redis'; url: string; prefix: string };
+export type Backend = { kind: 'memory' } | { kind: 'redis'; url: string; prefix: string };
 
 export interface RunningIdp {
   issuer: string;
@@ -36,10 +36,14 @@ export interface StartOptions {
   port?: number;
   issuer?: string;
   env?: Record<string, string>;
+  /** One clock for the app and the in-memory stores; tests move it instead of sleeping. */
+  clock?: Clock;
+  /** Where security emails go (an in-process SMTP server); otherwise they are only logged. */
+  smtpUrl?: string;
 }
 
-export async function makeStores(backend: Backend): Promise<Stores> {
-  return backend.kind === 'memory' ? memoryStores(backend.clock) : redisStores(backend.url, backend.prefix, pino({ level: 'silent' }));
+export async function makeStores(backend: Backend, clock?: Clock): Promise<Stores> {
+  return backend.kind === 'memory' ? memoryStores(clock) : redisStores(backend.url, backend.prefix, pino({ level: 'silent' }));
 }
 
 /** Starts the real app on a loopback port, configured the way an operator would, with the test seed. */
@@ -57,11 +61,12 @@ export async function startIdp(backend: Backend, options: StartOptions = {}): Pr
     SEED_FILE: TEST_SEED,
     ...SHARED_KEYS,
     ...(backend.kind === 'redis' ? { REDIS_URL: backend.url, REDIS_PREFIX: backend.prefix } : {}),
+    ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
   });
   const ownStores = options.stores === undefined;
-  const stores = options.stores ?? (await makeStores(backend));
-  const idp = await createIdp(config, { logger: pino({ level: 'silent' }), stores });
+  const stores = options.stores ?? (await makeStores(backend, options.clock));
+  const idp = await createIdp(config, { logger: pino({ level: 'silent' }), stores, ...(options.clock ? { clock: options.clock } : {}) });
   const handle = idp.app.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);

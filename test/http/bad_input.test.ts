@@ -14,7 +14,7 @@ describe('bad input', () => {
   let uid: string;
 
   before(async () => {
-    running = await startIdp({ kind: 'memory', clock });
+    running = await startIdp({ kind: 'memory' }, { clock });
   });
   after(async () => {
     await running.close();
