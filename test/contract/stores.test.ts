@@ -9,6 +9,9 @@ import { manualClock } from '../../lib/clock.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { directoryStoreContract } from './directory_store.contract.ts';
 import { oidcAdapterContract } from './oidc_adapter.contract.ts';
+import { mfaStoreContract } from './mfa_store.contract.ts';
+import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore } from '../../adapters/memory/mfa_store.ts';
+import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore } from '../../adapters/redis/mfa_store.ts';
 
 describe('store contracts: memory', () => {
   describe('DirectoryStore', () => {
@@ -16,6 +19,9 @@ describe('store contracts: memory', () => {
   });
   describe('oidc-provider adapter', () => {
     oidcAdapterContract(() => new MemoryOidcStorage().adapterFactory());
+  });
+  describe('MFA stores', () => {
+    mfaStoreContract(() => ({ factors: new MemoryMfaFactorStore(), lockout: new MemoryMfaLockoutStore(), flow: new MemoryFlowStore() }));
   });
   it('expires entries by the injected clock', async () => {
     const clock = manualClock();
@@ -51,6 +57,13 @@ describe('store contracts: Redis', () => {
   });
   describe('oidc-provider adapter', () => {
     oidcAdapterContract(() => redisOidcAdapterFactory(redisClient(), prefix()));
+  });
+
+  describe('MFA stores', () => {
+    mfaStoreContract(() => {
+      const p = prefix();
+      return { factors: new RedisMfaFactorStore(redisClient(), p), lockout: new RedisMfaLockoutStore(redisClient(), p), flow: new RedisFlowStore(redisClient(), p) };
+    });
   });
 
   it('sets the TTL from expiresIn and a consume keeps it', async () => {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import type { FlowStore, MfaFactorStore, MfaLockoutStore } from '../../mfa/store.ts';
+
+export interface MfaStores {
+  factors: MfaFactorStore;
+  lockout: MfaLockoutStore;
+  flow: FlowStore;
+}
+
+/** What every MFA store must do, atomic operations included. Run against each implementation. */
+export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): void {
+  let s: MfaStores;
+  beforeEach(async () => {
+    s = await make();
+  });
+
+  it('keeps one authenticator per user; saving again replaces it', async () => {
+    assert.equal(await s.factors.getTotp('u'), undefined);
+    await s.factors.saveTotp('u', { sealedSecret: 'v1.k.a.b.c', createdAt: 1 }, 10);
+    await s.factors.saveTotp('u', { sealedSecret: 'v1.k.d.e.f', createdAt: 2 }, 20);
+    assert.deepEqual(await s.factors.getTotp('u'), { sealedSecret: 'v1.k.d.e.f', createdAt: 2 });
+    await s.factors.removeTotp('u');
+    assert.equal(await s.factors.getTotp('u'), undefined);
+  });
+
+  it('claims a time step only if later than the last, atomically', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 100);
+    assert.equal(await s.factors.claimTotpStep('u', 100), false);
+    assert.equal(await s.factors.claimTotpStep('u', 99), false);
+    const parallel = await Promise.all(Array.from({ length: 20 }, () => s.factors.claimTotpStep('u', 101)));
+    assert.equal(parallel.filter(Boolean).length, 1);
+    assert.equal(await s.factors.claimTotpStep('u', 102), true);
+  });
+
+  it('a new authenticator restarts the replay guard at its verifying step', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 500);
+    await s.factors.saveTotp('u', { sealedSecret: 'y', createdAt: 2 }, 40);
+    assert.equal(await s.factors.claimTotpStep('u', 41), true);
+  });
+
+  it('consumes the recovery code exactly once, even in parallel', async () => {
+    await s.factors.setRecoveryCodeHash('u', 'h1');
+    assert.equal(await s.factors.hasRecoveryCode('u'), true);
+    assert.equal(await s.factors.consumeRecoveryCode('u', 'wrong'), false);
+    const parallel = await Promise.all(Array.from({ length: 20 }, () => s.factors.consumeRecoveryCode('u', 'h1')));
+    assert.equal(parallel.filter(Boolean).length, 1);
+    assert.equal(await s.factors.hasRecoveryCode('u'), false);
+    await s.factors.setRecoveryCodeHash('u', 'h2');
+    await s.factors.removeRecoveryCode('u');
+    assert.equal(await s.factors.consumeRecoveryCode('u', 'h2'), false);
+  });
+
+  it('remembers the preferred method', async () => {
+    assert.equal(await s.factors.getPreferredMethod('u'), undefined);
+    await s.factors.setPreferredMethod('u', 'totp');
+    assert.equal(await s.factors.getPreferredMethod('u'), 'totp');
+  });
+
+  it('locks after the maximum failures, with growing delays, and resets', async () => {
+    const now = 1_000_000;
+    for (let i = 1; i < 3; i++) assert.equal((await s.lockout.recordFailure('u', now, 3, [1, 5])).justLocked, false);
+    const first = await s.lockout.recordFailure('u', now, 3, [1, 5]);
+    assert.deepEqual(first, { failures: 0, level: 1, lockedUntil: now + 60_000, justLocked: true });
+    for (let i = 0; i < 2; i++) await s.lockout.recordFailure('u', now, 3, [1, 5]);
+    assert.equal((await s.lockout.recordFailure('u', now, 3, [1, 5])).lockedUntil, now + 5 * 60_000);
+    for (let i = 0; i < 3; i++) await s.lockout.recordFailure('u', now, 3, [1, 5]);
+    assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 3, lockedUntil: now + 5 * 60_000 }, 'the last delay repeats');
+    await s.lockout.reset('u');
+    assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 0, lockedUntil: 0 });
+  });
+
+  it('counts parallel failures without losing any', async () => {
+    await Promise.all(Array.from({ length: 7 }, () => s.lockout.recordFailure('u', 0, 10, [1])));
+    assert.equal((await s.lockout.read('u')).failures, 7);
+  });
+
+  it('flow state: set, get, delete', async () => {
+    await s.flow.set('k', { a: 1 }, 60);
+    assert.deepEqual(await s.flow.get('k'), { a: 1 });
+    await s.flow.delete('k');
+    assert.equal(await s.flow.get('k'), undefined);
+  });
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { canSkipEnrollment, acrClaimFromParam, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
+import type { MfaRequirement } from '../../mfa/policy.ts';
+
+const methods = { totp: true, sms: { allowed: true, onlyCountries: 'default' } } as const;
+const REQUIRED: MfaRequirement = { kind: 'required', reasons: ['company:x'], methods, reverifySeconds: 12 * 3600 };
+const OPTIONAL: MfaRequirement = { kind: 'optional_enrollment', deadline: '2027-01-01', methods, reverifySeconds: 12 * 3600 };
+const NONE: MfaRequirement = { kind: 'none', methods, reverifySeconds: 30 * 86400 };
+const NOW = 1_800_000_000;
+const pwd = { amr: ['pwd'], authTime: NOW - 60 };
+const mfa = (ageSeconds: number) => ({ amr: ['pwd', 'otp', 'mfa'], authTime: NOW - ageSeconds });
+
+const base: GateInput = { requirement: NONE, enrolled: false, stepUp: false, skippedEnrollment: false, session: pwd, nowSeconds: NOW };
+
+const rows: [string, Partial<GateInput>, { enroll: boolean; challenge: boolean }][] = [
+  ['no rule, not enrolled: nothing', {}, { enroll: false, challenge: false }],
+  ['required, not enrolled: enroll', { requirement: REQUIRED }, { enroll: true, challenge: false }],
+  ['required, not enrolled, "skipped" (forged): still enroll', { requirement: REQUIRED, skippedEnrollment: true }, { enroll: true, challenge: false }],
+  ['optional, not enrolled: offer enrollment', { requirement: OPTIONAL }, { enroll: true, challenge: false }],
+  ['optional, skipped in this session: nothing', { requirement: OPTIONAL, skippedEnrollment: true }, { enroll: false, challenge: false }],
+  ['optional, skipped, but the app asks for MFA: enroll', { requirement: OPTIONAL, skippedEnrollment: true, stepUp: true }, { enroll: true, challenge: false }],
+  ['no rule, app asks for MFA, not enrolled: enroll', { stepUp: true }, { enroll: true, challenge: false }],
+  ['enrolled, password only: challenge', { requirement: REQUIRED, enrolled: true }, { enroll: false, challenge: true }],
+  ['enrolled, MFA 1 minute ago: nothing', { requirement: REQUIRED, enrolled: true, session: mfa(60) }, { enroll: false, challenge: false }],
+  ['enrolled, MFA 11 h 59 min ago (12 h rule): nothing', { requirement: REQUIRED, enrolled: true, session: mfa(12 * 3600 - 60) }, { enroll: false, challenge: false }],
+  ['enrolled, MFA exactly 12 h ago: challenge', { requirement: REQUIRED, enrolled: true, session: mfa(12 * 3600) }, { enroll: false, challenge: true }],
+  ['enrolled, MFA 31 days ago, no company rule (30 d default): challenge', { requirement: NONE, enrolled: true, session: mfa(31 * 86400) }, { enroll: false, challenge: true }],
+  ['enrolled, step-up, fresh MFA: nothing', { requirement: REQUIRED, enrolled: true, stepUp: true, session: mfa(60) }, { enroll: false, challenge: false }],
+];
+
+describe('MFA gate: which step is due', () => {
+  for (const [name, input, expected] of rows) {
+    it(name, () => {
+      assert.deepEqual(mfaStepsDue({ ...base, ...input }), expected);
+    });
+  }
+
+  it('a session without the mfa amr is never fresh', () => {
+    assert.equal(mfaIsFresh({ amr: ['pwd', 'otp'], authTime: NOW }, 3600, NOW), false);
+  });
+});
+
+describe('step-up requests', () => {
+  const rows: [string, unknown, Parameters<typeof stepUpRequested>[1], boolean][] = [
+    ['acr_values with the MFA acr', 'urn:idp:acr:mfa', undefined, true],
+    ['acr_values listing both', 'urn:idp:acr:sfa urn:idp:acr:mfa', undefined, true],
+    ['acr_values with the single-factor acr only', 'urn:idp:acr:sfa', undefined, false],
+    ['essential acr value', undefined, { essential: true, value: 'urn:idp:acr:mfa' }, true],
+    ['essential acr values', undefined, { essential: true, values: ['urn:idp:acr:mfa'] }, true],
+    ['voluntary acr claim', undefined, { value: 'urn:idp:acr:mfa' }, false],
+    ['nothing', undefined, undefined, false],
+  ];
+  for (const [name, acrValues, claim, expected] of rows) {
+    it(`${name} → ${expected}`, () => {
+      assert.equal(stepUpRequested(acrValues, claim), expected);
+    });
+  }
+
+  it('reads the essential acr from a raw claims parameter, and ignores junk', () => {
+    assert.deepEqual(acrClaimFromParam('{"id_token":{"acr":{"essential":true,"value":"x"}}}'), { essential: true, value: 'x' });
+    assert.equal(acrClaimFromParam('{not json'), undefined);
+    assert.equal(acrClaimFromParam(undefined), undefined);
+  });
+
+  it('skipping is possible only while optional and without step-up', () => {
+    assert.equal(canSkipEnrollment(OPTIONAL, false), true);
+    assert.equal(canSkipEnrollment(OPTIONAL, true), false);
+    assert.equal(canSkipEnrollment(REQUIRED, false), false);
+  });
+});

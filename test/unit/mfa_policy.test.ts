@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import type { Company, Membership, PayRole, User } from '../../directory/types.ts';
+import { mfaRequirementFor, localDate, type MfaRequirement } from '../../mfa/policy.ts';
+
+const user: User = { id: 'u', email: 'u@x.test', emailVerified: true, name: 'U', givenName: undefined, familyName: undefined, passwordHash: undefined, status: 'active' };
+
+const company = (id: string, mfa: Partial<Company['mfa']> & { required: boolean }, timeZone = 'UTC'): Company => ({
+  id,
+  name: id,
+  emailDomains: [],
+  timeZone,
+  mfa: { enforcementDate: undefined, reverify: '30d', ...mfa },
+  sso: null,
+});
+
+const member = (companyId: string, status: Membership['status'] = 'active', payRoles: PayRole[] = []): Membership => ({
+  userId: 'u',
+  companyId,
+  status,
+  permissions: { companyAdmin: 'none', directory: 'none' },
+  payRoles,
+});
+
+const COMPANIES = [
+  company('off', { required: false }),
+  company('now', { required: true, reverify: '7d' }),
+  company('dec1', { required: true, enforcementDate: '2026-12-01', reverify: '12h' }),
+  company('jan1', { required: true, enforcementDate: '2027-01-01' }),
+  company('la', { required: true, enforcementDate: '2026-12-01' }, 'America/Los_Angeles'),
+  company('tokyo', { required: true, enforcementDate: '2026-12-01' }, 'Asia/Tokyo'),
+];
+
+interface Row {
+  name: string;
+  memberships: Membership[];
+  now: string;
+  enrolled?: boolean;
+  expect: Partial<{ kind: MfaRequirement['kind']; deadline: string; reasons: string[]; reverifyHours: number; sms: string }>;
+}
+
+const H = 3600;
+const rows: Row[] = [
+  { name: 'no company: none', memberships: [], now: '2026-11-23T12:00:00Z', expect: { kind: 'none' } },
+  { name: 'company without MFA: none', memberships: [member('off')], now: '2026-11-23T12:00:00Z', expect: { kind: 'none', reverifyHours: 720 } },
+  { name: 'required, no date: required now', memberships: [member('now')], now: '2026-11-23T12:00:00Z', expect: { kind: 'required', reasons: ['company:now'], reverifyHours: 168 } },
+  { name: 'the day before the deadline: optional', memberships: [member('dec1')], now: '2026-11-30T23:59:59Z', expect: { kind: 'optional_enrollment', deadline: '2026-12-01' } },
+  { name: 'the deadline day itself: required', memberships: [member('dec1')], now: '2026-12-01T00:00:00Z', expect: { kind: 'required', reasons: ['company:dec1'], reverifyHours: 12 } },
+  { name: 'deadline in LA: still Nov 30 there at 07:59Z', memberships: [member('la')], now: '2026-12-01T07:59:00Z', expect: { kind: 'optional_enrollment' } },
+  { name: 'deadline in LA: Dec 1 there at 08:00Z', memberships: [member('la')], now: '2026-12-01T08:00:00Z', expect: { kind: 'required' } },
+  { name: 'deadline in Tokyo: already Dec 1 there at 15:00Z on Nov 30', memberships: [member('tokyo')], now: '2026-11-30T15:00:00Z', expect: { kind: 'required' } },
+  { name: 'inactive member: excluded', memberships: [member('now', 'inactive')], now: '2026-11-23T12:00:00Z', expect: { kind: 'none' } },
+  { name: 'reactivated member: applies again', memberships: [member('now', 'active')], now: '2026-11-23T12:00:00Z', expect: { kind: 'required' } },
+  { name: 'several companies: required wins', memberships: [member('off'), member('jan1'), member('now')], now: '2026-11-23T12:00:00Z', expect: { kind: 'required', reasons: ['company:now'] } },
+  { name: 'several companies: earliest deadline wins', memberships: [member('jan1'), member('dec1')], now: '2026-11-23T12:00:00Z', expect: { kind: 'optional_enrollment', deadline: '2026-12-01', reverifyHours: 12 } },
+  { name: 'several companies: shortest re-verification wins', memberships: [member('now'), member('dec1')], now: '2026-12-02T00:00:00Z', expect: { kind: 'required', reverifyHours: 12 } },
+  { name: 'enrolled user without any rule: always challenged', memberships: [member('off')], now: '2026-11-23T12:00:00Z', enrolled: true, expect: { kind: 'required', reasons: ['enrolled'] } },
+  { name: 'enrolled before the deadline: challenged', memberships: [member('dec1')], now: '2026-11-23T12:00:00Z', enrolled: true, expect: { kind: 'required', reasons: ['enrolled'] } },
+  { name: 'Pay role at a company without MFA: required', memberships: [member('off', 'active', ['payee'])], now: '2026-11-23T12:00:00Z', expect: { kind: 'required', reasons: ['pay:off'], sms: 'default' } },
+  { name: 'payor: authenticator app only', memberships: [member('off', 'active', ['payor'])], now: '2026-11-23T12:00:00Z', expect: { kind: 'required', sms: 'refused:payor' } },
+  { name: 'payee admin: SMS to US numbers only', memberships: [member('off', 'active', ['payee_admin'])], now: '2026-11-23T12:00:00Z', expect: { sms: 'US' } },
+  { name: 'payor and payee admin: the stricter (app only)', memberships: [member('off', 'active', ['payee_admin']), member('now', 'active', ['payor'])], now: '2026-11-23T12:00:00Z', expect: { sms: 'refused:payor' } },
+  { name: 'Pay role on an inactive membership: not counted', memberships: [member('off', 'inactive', ['payor'])], now: '2026-11-23T12:00:00Z', expect: { kind: 'none', sms: 'default' } },
+  { name: 'membership of an unknown company: ignored', memberships: [member('gone')], now: '2026-11-23T12:00:00Z', expect: { kind: 'none' } },
+];
+
+describe('MFA policy', () => {
+  const companies = new Map(COMPANIES.map((c) => [c.id, c]));
+  for (const row of rows) {
+    it(row.name, () => {
+      const result = mfaRequirementFor({ user, memberships: row.memberships, companies, enrolled: row.enrolled ?? false, now: new Date(row.now) });
+      const { expect } = row;
+      if (expect.kind) assert.equal(result.kind, expect.kind);
+      if (expect.deadline) assert.equal(result.kind === 'optional_enrollment' ? result.deadline : undefined, expect.deadline);
+      if (expect.reasons) assert.deepEqual(result.kind === 'required' ? result.reasons : undefined, expect.reasons);
+      if (expect.reverifyHours) assert.equal(result.reverifySeconds, expect.reverifyHours * H);
+      if (expect.sms) {
+        const sms = result.methods.sms;
+        const actual = sms.allowed ? (sms.onlyCountries === 'default' ? 'default' : sms.onlyCountries.join(',')) : `refused:${sms.reason}`;
+        assert.equal(actual, expect.sms);
+      }
+      assert.equal(result.methods.totp, true, 'the authenticator app is always allowed');
+    });
+  }
+
+  it('reads dates in the company time zone', () => {
+    assert.equal(localDate(new Date('2026-12-01T07:59:00Z'), 'America/Los_Angeles'), '2026-11-30');
+    assert.equal(localDate(new Date('2026-11-30T15:00:00Z'), 'Asia/Tokyo'), '2026-12-01');
+  });
+});
