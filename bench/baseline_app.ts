@@ -37,7 +37,10 @@ const provider = new Provider(issuer, {
 
 provider.use(async (ctx, next) => {
   const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec(ctx.path);
-  if (!match) return next();
+  if (!match) {
+    await next();
+    return;
+  }
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (ctx.method === 'GET' && details.prompt.name === 'login') {
     ctx.type = 'html';
@@ -45,7 +48,7 @@ provider.use(async (ctx, next) => {
     return;
   }
   if (ctx.method === 'GET' && details.prompt.name === 'consent') {
-    const grant = new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
+    const grant = new provider.Grant({ accountId: String(details.session?.accountId), clientId: String(details.params['client_id']) });
     grant.addOIDCScope(String(details.params['scope']));
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId: await grant.save() } });
     ctx.status = 303;
@@ -55,7 +58,9 @@ provider.use(async (ctx, next) => {
   const body = new URLSearchParams(await new Promise<string>((resolve) => {
     let text = '';
     ctx.req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    ctx.req.on('end', () => resolve(text));
+    ctx.req.on('end', () => {
+      resolve(text);
+    });
   }));
   const user = hashes.get((body.get('email') ?? '').toLowerCase());
   if (!(await verifyPassword(user?.hash, body.get('password') ?? '')) || !user) {

@@ -22,7 +22,7 @@ const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789', redirectUri: 'h
 
 interface BenchUser { email: string; password: string; secret: string }
 type Timings = Map<string, number[]>;
-interface PhaseResult { app: string; concurrency: number; flowsPerSecond: number; timings: Timings; redisCommandsPerFlow: number }
+interface PhaseResult { app: string; concurrency: number; flowsPerSecond: number; timings: Timings; redisCommandsPerFlow: number; cpuBusy: number }
 
 const users: BenchUser[] = Array.from({ length: WARMUP * 2 + FLOWS * LEVELS.length }, (_, i) => ({
   email: `user${i}@bench.test`,
@@ -99,18 +99,20 @@ async function runPhase(app: string, rp: oidc.Configuration, batch: BenchUser[],
     timings.set(step, list);
   };
   const before = await commandCount();
+  const cpuBefore = cpuTimes();
   const started = performance.now();
   let index = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (index < batch.length) {
-      const user = batch[index++]!;
+    for (let user = batch[index++]; user !== undefined; user = batch[index++]) {
       const t0 = performance.now();
       await flow(rp, user, time);
       time('total', performance.now() - t0);
     }
   }));
   const seconds = (performance.now() - started) / 1000;
-  return { app, concurrency, flowsPerSecond: batch.length / seconds, timings, redisCommandsPerFlow: ((await commandCount()) - before) / batch.length };
+  const cpuAfter = cpuTimes();
+  const cpuBusy = 1 - (cpuAfter.idle - cpuBefore.idle) / (cpuAfter.total - cpuBefore.total);
+  return { app, concurrency, flowsPerSecond: batch.length / seconds, timings, redisCommandsPerFlow: ((await commandCount()) - before) / batch.length, cpuBusy };
 }
 
 /** Times one step; a step that does not end where expected fails the bench. */
@@ -123,7 +125,7 @@ async function step<T>(name: string, time: (step: string, ms: number) => void, r
 
 async function follow(browser: Browser, page: Page): Promise<Page> {
   let current = page;
-  for (let i = 0; i < 10 && (current.status === 302 || current.status === 303) && !current.location!.startsWith('http://127.0.0.1:1/'); i++) current = await browser.get(current.location!);
+  for (let i = 0; i < 10 && current.location !== undefined && !current.location.startsWith('http://127.0.0.1:1/'); i++) current = await browser.get(current.location);
   return current;
 }
 
@@ -161,6 +163,12 @@ async function baselineFlow(rp: oidc.Configuration, user: BenchUser, time: (step
   await step('token', time, () => exchange(rp, callback, verifier, state));
 }
 
+/** The machine's CPU counters (all cores): how busy the phase kept them, driver and Redis included. */
+function cpuTimes(): { idle: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+}
+
 async function commandCount(): Promise<number> {
   const info = await redis.info('commandstats');
   let total = 0;
@@ -192,12 +200,13 @@ function report(results: PhaseResult[], argonMs: number, rss: Record<string, num
   const lines: string[] = [];
   lines.push(`flows per phase: ${FLOWS}; cores: ${cores}; argon2id verify: ${argonMs.toFixed(1)} ms → ceiling ${(cores * 1000 / argonMs).toFixed(0)} logins/s (${cores} cores ÷ verify time)`);
   lines.push('');
-  lines.push('app       conc  flows/s  redis cmds/flow  step       p50 ms  p95 ms  p99 ms');
+  lines.push('app       conc  flows/s  cpu  redis cmds/flow  step       p50 ms  p95 ms  p99 ms');
   for (const r of results) {
     let first = true;
     for (const [stepName, values] of r.timings) {
       const sorted = [...values].sort((a, b) => a - b);
-      const head = first ? `${r.app.padEnd(9)} ${String(r.concurrency).padStart(4)}  ${r.flowsPerSecond.toFixed(1).padStart(7)}  ${r.redisCommandsPerFlow.toFixed(1).padStart(15)}` : ' '.repeat(39);
+      const cpu = `${Math.round(r.cpuBusy * 100)}%`.padStart(4);
+      const head = first ? `${r.app.padEnd(9)} ${String(r.concurrency).padStart(4)}  ${r.flowsPerSecond.toFixed(1).padStart(7)} ${cpu}  ${r.redisCommandsPerFlow.toFixed(1).padStart(15)}` : ' '.repeat(44);
       lines.push(`${head}  ${stepName.padEnd(9)} ${percentile(sorted, 50).toFixed(1).padStart(7)} ${percentile(sorted, 95).toFixed(1).padStart(7)} ${percentile(sorted, 99).toFixed(1).padStart(7)}`);
       first = false;
     }

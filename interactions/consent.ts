@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
-import { isFirstParty } from '../provider/configuration.ts';
+import { isFirstParty } from '../provider/clients.ts';
 import { renderPage } from '../views/render.ts';
-import { clientNameOf, finishInteraction, requirePrompt, type InteractionContext } from './context.ts';
+import { clientName, finishInteraction, requirePrompt, type InteractionContext, type OidcClient } from './context.ts';
 
 interface MissingGrants {
   scopes: string[];
@@ -25,12 +25,12 @@ export function consentScreenNeeded(clientMetadata: Record<string, unknown>): bo
   return !isFirstParty(clientMetadata);
 }
 
-export function showConsent(ctx: InteractionContext): void {
+export function showConsent(ctx: InteractionContext, client: OidcClient): void {
   const { interaction } = ctx.state;
   const missing = missingGrants(interaction.prompt.details);
   renderPage(ctx, 'consent', { title: 'Allow access?' }, {
     uid: interaction.uid,
-    clientName: clientNameOf(ctx),
+    clientName: clientName(client),
     email: typeof interaction.params['login_hint'] === 'string' ? interaction.params['login_hint'] : '',
     scopes: missing.scopes.filter((s) => s !== 'openid'),
     claims: missing.claims.filter((c) => !['sub', 'acr', 'amr', 'auth_time', 'sid'].includes(c)),
@@ -53,5 +53,5 @@ export async function grantConsent(ctx: InteractionContext, provider: Provider):
   for (const [indicator, scopes] of Object.entries(missing.resourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
 
-  await finishInteraction(ctx, provider, { consent: existing ? {} : { grantId } });
+  await finishInteraction(ctx, { consent: existing ? {} : { grantId } });
 }

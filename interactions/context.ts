@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { LoginThrottle } from '../security/login_throttle.ts';
@@ -22,7 +23,6 @@ export type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find
 
 export interface InteractionState {
   interaction: Interaction;
-  client: OidcClient;
   log: Logger;
 }
 
@@ -39,10 +39,7 @@ export function loadInteraction(provider: Provider) {
   return async (ctx: InteractionContext, next: Next): Promise<void> => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params['uid']) ctx.throw(400, 'This sign-in link does not belong to your current sign-in. Start again.');
-    const client = await provider.Client.find(String(interaction.params['client_id']));
-    if (!client) ctx.throw(400, 'The application that started this sign-in is no longer registered.');
     ctx.state.interaction = interaction;
-    ctx.state.client = client;
     await next();
   };
 }
@@ -54,13 +51,26 @@ export function requirePrompt(ctx: InteractionContext, name: string): void {
   }
 }
 
-/** Finishes the interaction with `result` and sends the browser back to oidc-provider. */
-export async function finishInteraction(ctx: InteractionContext, provider: Provider, result: Parameters<Provider['interactionResult']>[2]): Promise<void> {
-  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+/**
+ * Finishes the interaction with `result` and sends the browser back to oidc-provider. It does what
+ * `provider.interactionResult` does, on the interaction this request already loaded and checked
+ * (cookie, session principal), instead of loading it a second time.
+ */
+export async function finishInteraction(ctx: InteractionContext, result: InteractionResults): Promise<void> {
+  const { interaction } = ctx.state;
+  interaction.result = result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
-  ctx.redirect(returnTo);
+  ctx.redirect(interaction.returnTo);
 }
 
-export function clientNameOf(ctx: InteractionContext): string {
-  return ctx.state.client.clientName ?? ctx.state.client.clientId;
+/** The relying app of this interaction (loaded only by the steps that show or need it). */
+export async function clientOf(ctx: InteractionContext, provider: Provider): Promise<OidcClient> {
+  const client = await provider.Client.find(String(ctx.state.interaction.params['client_id']));
+  if (!client) ctx.throw(400, 'The application that started this sign-in is no longer registered.');
+  return client;
+}
+
+export function clientName(client: OidcClient): string {
+  return client.clientName ?? client.clientId;
 }

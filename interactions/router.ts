@@ -24,7 +24,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   router.use(loadInteraction(provider) as Middleware);
 
   router.get('/', typed(showCurrentStep(deps)));
-  router.post('/email', formBody, typed(submitEmail));
+  router.post('/email', formBody, typed(submitEmail(provider)));
   router.post('/password', formBody, typed(submitPassword(deps)));
 
   // Enrollment: Two-Factor Authentication Required → method → Secure your Account → recovery code.
@@ -46,7 +46,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   router.post('/mfa/recovery', formBody, typed(submitRecoveryCode(deps)));
 
   router.post('/consent', formBody, typed((ctx) => grantConsent(ctx, provider)));
-  router.post('/abort', formBody, typed((ctx) => abortInteraction(ctx, provider)));
+  router.post('/abort', formBody, typed(abortInteraction));
 
   return router.routes() as Middleware;
 }

@@ -1,5 +1,5 @@
 import { consentScreenNeeded, grantConsent, showConsent } from './consent.ts';
-import type { InteractionContext } from './context.ts';
+import { clientOf, type InteractionContext } from './context.ts';
 import { showEmailPage } from './login/email.ts';
 import { showChallenge } from './mfa/challenge.ts';
 import { showEnrollmentRequired } from './mfa/enroll.ts';
@@ -11,7 +11,7 @@ export function showCurrentStep(deps: MfaRouteDeps) {
     const { prompt } = ctx.state.interaction;
     switch (prompt.name) {
       case 'login':
-        showEmailPage(ctx);
+        await showEmailPage(ctx, deps.provider);
         return;
       case 'mfa_enroll':
         await showEnrollmentRequired(ctx, deps);
@@ -19,10 +19,13 @@ export function showCurrentStep(deps: MfaRouteDeps) {
       case 'mfa':
         await showChallenge(ctx, deps);
         return;
-      case 'consent':
-        if (consentScreenNeeded(ctx.state.client.metadata())) showConsent(ctx);
+      case 'consent': {
+        // First-party apps normally never get here (see provider/first_party_grant.ts).
+        const client = await clientOf(ctx, deps.provider);
+        if (consentScreenNeeded(client.metadata())) showConsent(ctx, client);
         else await grantConsent(ctx, deps.provider);
         return;
+      }
       default:
         ctx.throw(400, 'This sign-in step is not supported. Start again.');
     }

@@ -1,5 +1,3 @@
-import type { User } from '../directory/types.ts';
-
 export type FactorId = 'totp' | 'recovery_code';
 
 /** Failures are returned, never thrown: a malformed code is a failed attempt like a wrong one. */
@@ -14,7 +12,7 @@ export interface MfaFactor {
   /** RFC 8176 values this factor adds to the session's `amr`. */
   readonly amr: readonly string[];
   isEnrolled(userId: string): Promise<boolean>;
-  verify(user: User, input: string): Promise<VerifyOutcome>;
+  verify(userId: string, input: string): Promise<VerifyOutcome>;
   /** For recovery, self-service and admin reset. */
   remove(userId: string): Promise<void>;
 }

@@ -9,7 +9,8 @@ export function lockMinutesFor(level: number, lockMinutes: number[]): number {
   return lockMinutes[Math.min(level, lockMinutes.length) - 1] ?? lockMinutes[lockMinutes.length - 1] ?? 60;
 }
 
-export type LockVerdict = { locked: false } | { locked: true; retryAfterSeconds: number };
+/** `failures`: whether the account has failures on record that a success must clear. */
+export type LockVerdict = { locked: false; failures: boolean } | { locked: true; retryAfterSeconds: number };
 
 /**
  * The one place MFA failures are counted, for every factor: per account across all sessions and
@@ -34,7 +35,7 @@ export class MfaLockout {
     const accountMs = state.lockedUntil - this.#clock();
     const ipMs = address !== null && address.consumedPoints >= this.#limits.ip.maxFailures ? address.msBeforeNext : 0;
     const waitMs = Math.max(accountMs, ipMs);
-    return waitMs > 0 ? { locked: true, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { locked: false };
+    return waitMs > 0 ? { locked: true, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { locked: false, failures: state.failures > 0 || state.level > 0 };
   }
 
   /** Counts a failure; `justLocked` is true for the failure that triggered a lock. */

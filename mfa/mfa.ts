@@ -5,9 +5,9 @@ import type { SecretBox } from '../lib/secret_box.ts';
 import type { MfaFactor } from './factor.ts';
 import type { RecoveryCodeFactor } from './factors/recovery_code.ts';
 import type { TotpFactor } from './factors/totp.ts';
-import { mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
+import { mfaIsFresh, mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
 import type { MfaLockout } from './lockout.ts';
-import { mfaRequirementFor, type MfaRequirement } from './policy.ts';
+import { mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
 import type { RequestMeta, SecurityEvents } from './security_events.ts';
 import type { FlowStore, MethodId, MfaFactorStore } from './store.ts';
 
@@ -60,19 +60,22 @@ export class Mfa {
     return this.deps.events;
   }
 
+  /** The user with their methods and what the policy requires of them. */
   async account(userId: string): Promise<MfaAccount | undefined> {
-    const { directory, store, totp, clock } = this.deps;
-    const user = await directory.findUser(userId);
+    const { directory, clock } = this.deps;
+    const [user, memberships, { methods, preferred }] = await Promise.all([directory.findUser(userId), directory.membershipsOfUser(userId), this.methods(userId)]);
     if (!user) return undefined;
-    const [memberships, hasTotp, preferred] = await Promise.all([directory.membershipsOfUser(userId), totp.isEnrolled(userId), store.getPreferredMethod(userId)]);
     const companies = new Map<string, Company>();
-    for (const m of memberships) {
-      const company = await directory.findCompany(m.companyId);
-      if (company) companies.set(company.id, company);
-    }
-    const methods: MethodId[] = hasTotp ? ['totp'] : [];
+    const found = await Promise.all(memberships.map((m) => directory.findCompany(m.companyId)));
+    for (const company of found) if (company) companies.set(company.id, company);
     const requirement = mfaRequirementFor({ user, memberships, companies, enrolled: methods.length > 0, now: new Date(clock()) });
     return { user, requirement, methods, preferred };
+  }
+
+  /** The second-factor methods a user has, and the one they used last. */
+  async methods(userId: string): Promise<{ methods: MethodId[]; preferred: MethodId | undefined }> {
+    const [hasTotp, preferred] = await Promise.all([this.deps.totp.isEnrolled(userId), this.deps.store.getPreferredMethod(userId)]);
+    return { methods: hasTotp ? ['totp'] : [], preferred };
   }
 
   /** Which MFA steps are due for this session and request (see gate.ts). */
@@ -83,6 +86,9 @@ export class Mfa {
     acrValues: unknown;
     acrClaim: Parameters<typeof stepUpRequested>[1];
   }): Promise<MfaSteps> {
+    const nowSeconds = Math.floor(this.deps.clock() / 1000);
+    // Fresh for every policy: nothing to load (this runs on every authorization request).
+    if (mfaIsFresh(input.session, SHORTEST_REVERIFY_SECONDS, nowSeconds)) return { enroll: false, challenge: false };
     const account = await this.account(input.accountId);
     if (!account) return { enroll: false, challenge: false };
     return mfaStepsDue({
@@ -91,7 +97,7 @@ export class Mfa {
       stepUp: stepUpRequested(input.acrValues, input.acrClaim),
       skippedEnrollment: (await this.deps.flow.get(skipKey(input.sessionUid))) !== undefined,
       session: input.session,
-      nowSeconds: Math.floor(this.deps.clock() / 1000),
+      nowSeconds,
     });
   }
 
@@ -102,15 +108,18 @@ export class Mfa {
   }
 
   /** One verification attempt, counted by the lockout whatever the factor. */
-  async attempt(user: User, factor: MfaFactor, input: string, meta: RequestMeta): Promise<AttemptResult> {
-    const { lockout, events } = this.deps;
-    const verdict = await lockout.check(user.id, meta.ip);
+  async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta): Promise<AttemptResult> {
+    const { lockout, events, directory } = this.deps;
+    const [user, verdict] = await Promise.all([directory.findUser(userId), lockout.check(userId, meta.ip)]);
+    if (!user) return { outcome: 'failed', reason: 'invalid' };
     if (verdict.locked) return { outcome: 'locked', retryAfterSeconds: verdict.retryAfterSeconds, justLocked: false };
 
-    const result = await factor.verify(user, input);
+    const result = await factor.verify(user.id, input);
     if (result.ok) {
-      await lockout.recordSuccess(user.id);
-      await events.record(factor.id === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.challenge_succeeded', user, meta, { factor: factor.id });
+      await Promise.all([
+        verdict.failures ? lockout.recordSuccess(user.id) : undefined,
+        events.record(factor.id === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.challenge_succeeded', user, meta, { factor: factor.id }),
+      ]);
       return { outcome: 'success' };
     }
     const failure = await lockout.recordFailure(user.id, meta.ip);

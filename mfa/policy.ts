@@ -21,6 +21,8 @@ export interface PolicyInput {
 }
 
 const REVERIFY_SECONDS: Record<ReverifyFrequency, number> = { '12h': 12 * 3600, '7d': 7 * 86400, '30d': 30 * 86400 };
+/** No policy asks for MFA more often than this, so an MFA younger than it is fresh for everyone. */
+export const SHORTEST_REVERIFY_SECONDS = Math.min(...Object.values(REVERIFY_SECONDS));
 /** For users who must or chose to use MFA without a company setting (Pay roles, own enrollment). */
 export const DEFAULT_REVERIFY_SECONDS = REVERIFY_SECONDS['30d'];
 

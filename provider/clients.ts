@@ -31,3 +31,7 @@ export function toClientMetadata(reg: ClientRegistration): ClientMetadata {
     [FIRST_PARTY]: reg.first_party ?? false,
   };
 }
+
+export function isFirstParty(metadata: Record<string, unknown>): boolean {
+  return metadata[FIRST_PARTY] === true;
+}

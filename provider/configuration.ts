@@ -1,6 +1,7 @@
 import type { ClientMetadata, Configuration, FindAccount, AdapterFactory, KoaContextWithOIDC } from 'oidc-provider';
 import { ACR } from './acr.ts';
-import { FIRST_PARTY } from './clients.ts';
+import { FIRST_PARTY, isFirstParty } from './clients.ts';
+import { loadExistingGrant } from './first_party_grant.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
 import { interactionPrompts, type MfaStepsForRequest } from './interaction_policy.ts';
@@ -77,6 +78,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
 
     // Refresh tokens rotate on every use; the old one is consumed, and reusing it revokes the grant.
     rotateRefreshToken: true,
+    loadExistingGrant,
     issueRefreshToken: (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client.metadata())),
 
@@ -99,8 +101,4 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     },
     renderError,
   };
-}
-
-export function isFirstParty(metadata: Record<string, unknown>): boolean {
-  return metadata[FIRST_PARTY] === true;
 }

@@ -1,37 +1,30 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { RedisClient } from './client.ts';
 
-/** Replaces a model: payload in a hash, so that `consume` can add a field without touching the TTL. */
-const UPSERT = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'payload', ARGV[1])
-local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-return 1`;
-
-/** Marks a model consumed, atomically, and only if it still exists: never creates a TTL-less key. */
+/**
+ * Marks a model consumed, atomically, and only if it still exists: the marker gets the model's
+ * remaining TTL, so a consume on an expired id never creates a key without a TTL.
+ */
 const CONSUME = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'consumed', ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+if ttl == -1 then redis.call('SET', KEYS[2], ARGV[1]) else redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
 return 1`;
 
-/** Adds a token key to its grant's index and keeps the index alive as long as its longest token. */
-const INDEX_GRANT = `
-local existed = redis.call('EXISTS', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-local ttl = tonumber(ARGV[2])
-if ttl <= 0 then redis.call('PERSIST', KEYS[1]) return 1 end
-local current = redis.call('TTL', KEYS[1])
-if existed == 0 or (current ~= -1 and current < ttl) then redis.call('EXPIRE', KEYS[1], ttl) end
-return 1`;
+/** Models oidc-provider consumes (single use): only these can carry a consumed marker. */
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
+/** Tokens revoked with their grant. Interactions and sessions also carry a grantId but are not tokens. */
+const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
 
 /**
- * oidc-provider's storage in Redis. Every command and script touches a single key, so the layout
- * works on Redis Cluster without hash tags:
- *   {prefix}oidc:<Model>:<id>             HASH payload (JSON), consumed (epoch seconds)
- *   {prefix}oidc:<Model>:uid:<uid>        id  (sessions by uid)
- *   {prefix}oidc:<Model>:userCode:<code>  id  (device flow)
- *   {prefix}oidc:grant:<grantId>          SET of model keys, for grant-wide revocation
+ * oidc-provider's storage in Redis. A model and its consumed marker share a hash tag, so MGET, DEL
+ * and the consume script stay within one cluster slot; nothing else spans keys:
+ *   {prefix}oidc:<Model>:{<id>}            JSON payload, TTL = expiresIn
+ *   {prefix}oidc:<Model>:{<id>}:consumed   epoch seconds, same TTL
+ *   {prefix}oidc:<Model>:uid:<uid>         id  (sessions by uid)
+ *   {prefix}oidc:<Model>:userCode:<code>   id  (device flow)
+ *   {prefix}oidc:grant:<grantId>           SET of model keys, for grant-wide revocation
+ * Writes are plain commands (pipelined by node-redis), not scripts: a login makes many of them.
  */
 export function redisOidcAdapterFactory(redis: RedisClient, prefix: string): AdapterFactory {
   return (name: string) => new RedisOidcAdapter(redis, `${prefix}oidc:`, name);
@@ -50,63 +43,65 @@ class RedisOidcAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#key(id);
-    const ttl = String(expiresIn ?? 0);
-    const writes: Promise<unknown>[] = [this.#redis.eval(UPSERT, { keys: [key], arguments: [JSON.stringify(payload), ttl] })];
-    if (payload.grantId) {
-      writes.push(this.#redis.eval(INDEX_GRANT, { keys: [this.#grantKey(payload.grantId)], arguments: [key, ttl] }));
+    const expiry = expiresIn ? { expiration: { type: 'EX' as const, value: expiresIn } } : {};
+    const writes: Promise<unknown>[] = [this.#redis.set(key, JSON.stringify(payload), expiry)];
+    // An upsert replaces the model, so a consumed marker from before goes too.
+    if (CONSUMABLE.has(this.#name)) writes.push(this.#redis.del(`${key}:consumed`));
+    if (payload.grantId && GRANT_BOUND.has(this.#name)) {
+      const grantKey = `${this.#prefix}grant:${payload.grantId}`;
+      writes.push(this.#redis.sAdd(grantKey, key));
+      // The index lives as long as its longest-lived token: NX sets a first expiry, GT only extends it.
+      if (expiresIn) writes.push(this.#redis.expire(grantKey, expiresIn, 'NX'), this.#redis.expire(grantKey, expiresIn, 'GT'));
+      else writes.push(this.#redis.persist(grantKey));
     }
-    if (payload.uid) writes.push(this.#setIndex(`uid:${payload.uid}`, id, expiresIn));
-    if (payload.userCode) writes.push(this.#setIndex(`userCode:${payload.userCode}`, id, expiresIn));
+    if (payload.uid) writes.push(this.#redis.set(this.#indexKey('uid', payload.uid), id, expiry));
+    if (payload.userCode) writes.push(this.#redis.set(this.#indexKey('userCode', payload.userCode), id, expiry));
     await Promise.all(writes);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const stored = await this.#redis.hGetAll(this.#key(id));
-    const json = stored['payload'];
-    if (json === undefined) return undefined;
+    const key = this.#key(id);
+    const [json, consumed] = CONSUMABLE.has(this.#name) ? await this.#redis.mGet([key, `${key}:consumed`]) : [await this.#redis.get(key)];
+    if (json == null) return undefined;
     const payload = JSON.parse(json) as AdapterPayload;
-    const consumed = stored['consumed'];
-    return consumed === undefined ? payload : { ...payload, consumed: Number(consumed) };
+    return consumed == null ? payload : { ...payload, consumed: Number(consumed) };
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.#findByIndex(`uid:${uid}`);
+    return this.#findByIndex(this.#indexKey('uid', uid));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.#findByIndex(`userCode:${userCode}`);
+    return this.#findByIndex(this.#indexKey('userCode', userCode));
   }
 
   async consume(id: string): Promise<void> {
-    await this.#redis.eval(CONSUME, { keys: [this.#key(id)], arguments: [String(Math.floor(Date.now() / 1000))] });
+    const key = this.#key(id);
+    await this.#redis.eval(CONSUME, { keys: [key, `${key}:consumed`], arguments: [String(Math.floor(Date.now() / 1000))] });
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#redis.del(this.#key(id));
+    const key = this.#key(id);
+    await this.#redis.del([key, `${key}:consumed`]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    const grantKey = this.#grantKey(grantId);
+    const grantKey = `${this.#prefix}grant:${grantId}`;
     const keys = await this.#redis.sMembers(grantKey);
-    // One DEL per key: the keys live in different cluster slots.
-    await Promise.all([...keys.map((key) => this.#redis.del(key)), this.#redis.del(grantKey)]);
+    // One DEL per model: different models live in different cluster slots.
+    await Promise.all([...keys.map((key) => this.#redis.del([key, `${key}:consumed`])), this.#redis.del(grantKey)]);
   }
 
-  async #setIndex(suffix: string, id: string, expiresIn: number | undefined): Promise<void> {
-    const key = this.#key(suffix);
-    await (expiresIn ? this.#redis.set(key, id, { expiration: { type: 'EX', value: expiresIn } }) : this.#redis.set(key, id));
-  }
-
-  async #findByIndex(suffix: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#redis.get(this.#key(suffix));
+  async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#redis.get(indexKey);
     return id === null ? undefined : this.find(id);
   }
 
   #key(id: string): string {
-    return `${this.#prefix}${this.#name}:${id}`;
+    return `${this.#prefix}${this.#name}:{${id}}`;
   }
 
-  #grantKey(grantId: string): string {
-    return `${this.#prefix}grant:${grantId}`;
+  #indexKey(kind: 'uid' | 'userCode', value: string): string {
+    return `${this.#prefix}${this.#name}:${kind}:${value}`;
   }
 }

@@ -1,33 +1,35 @@
 import { loginRouteFor } from '../../directory/login_route.ts';
 import { EmailForm, readForm } from '../forms.ts';
-import { clientNameOf, requirePrompt, type InteractionContext } from '../context.ts';
+import type Provider from 'oidc-provider';
+import { clientName, clientOf, requirePrompt, type InteractionContext } from '../context.ts';
 import { renderPage } from '../../views/render.ts';
 
 /** Step 1 of login: the email. Unknown emails continue exactly like known ones. */
-export function showEmailPage(ctx: InteractionContext, extra: { email?: string; error?: string; status?: number } = {}): void {
+export async function showEmailPage(ctx: InteractionContext, provider: Provider, extra: { email?: string; error?: string; status?: number } = {}): Promise<void> {
   const { interaction } = ctx.state;
   const hint = typeof interaction.params['login_hint'] === 'string' ? interaction.params['login_hint'] : '';
   renderPage(ctx, 'login_email', { title: 'Log in', status: extra.status ?? 200 }, {
     uid: interaction.uid,
     email: extra.email ?? hint,
     error: extra.error,
-    clientName: clientNameOf(ctx),
+    clientName: clientName(await clientOf(ctx, provider)),
   });
 }
 
-export function submitEmail(ctx: InteractionContext): Promise<void> {
-  requirePrompt(ctx, 'login');
-  const form = readForm(ctx, EmailForm);
-  if (!form.ok) {
-    showEmailPage(ctx, { error: form.message, status: 400 });
-    return Promise.resolve();
-  }
-  const route = loginRouteFor(form.value.email);
-  switch (route.method) {
-    case 'password':
-      showPasswordPage(ctx, { email: form.value.email });
-  }
-  return Promise.resolve();
+export function submitEmail(provider: Provider) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    requirePrompt(ctx, 'login');
+    const form = readForm(ctx, EmailForm);
+    if (!form.ok) {
+      await showEmailPage(ctx, provider, { error: form.message, status: 400 });
+      return;
+    }
+    const route = loginRouteFor(form.value.email);
+    switch (route.method) {
+      case 'password':
+        showPasswordPage(ctx, { email: form.value.email });
+    }
+  };
 }
 
 export function showPasswordPage(ctx: InteractionContext, data: { email: string; error?: string; status?: number }): void {

@@ -40,7 +40,7 @@ export function submitPassword(deps: { provider: Provider; directory: DirectoryS
     }
 
     ctx.state.log.info({ event: 'login.password_ok', userId: result.user.id }, 'password login succeeded');
-    await finishInteraction(ctx, deps.provider, {
+    await finishInteraction(ctx, {
       // ts from our clock, like the MFA step's, so every session time comes from one clock.
       login: { accountId: result.user.id, amr: [AMR.password], acr: ACR.singleFactor, remember: true, ts: Math.floor(deps.clock() / 1000) },
     });

@@ -1,8 +1,9 @@
-import type { AttemptResult, MfaAccount } from '../../mfa/mfa.ts';
+import type { User } from '../../directory/types.ts';
+import type { AttemptResult } from '../../mfa/mfa.ts';
 import { renderPage } from '../../views/render.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
 import { readForm } from '../forms.ts';
-import { finishMfa, interactionAccount, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { finishMfa, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
 import { CodeForm, RecoveryCodeForm } from './forms.ts';
 
 const WRONG_CODE = 'That code is not right or has expired. Enter the current code from your authenticator app.';
@@ -14,29 +15,30 @@ const WRONG_RECOVERY = 'That recovery code is not valid. Check it and try again.
  * last one used is the default), otherwise straight to the code. A recovery code is always offered.
  */
 export async function showChallenge(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
-  const account = await interactionAccount(ctx, deps.mfa);
+  const user = await interactionUser(ctx, deps.mfa);
   if ((await readFlow(ctx, deps.mfa)).recovered) {
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);
     return;
   }
-  if (account.methods.length > 1) {
+  const { methods, preferred } = await deps.mfa.methods(user.id);
+  if (methods.length > 1) {
     renderPage(ctx, 'mfa_choose', { title: 'How Do You Want to Verify Your Identity' }, {
       uid: ctx.state.interaction.uid,
-      methods: account.methods,
-      preferred: account.preferred ?? account.methods[0],
+      methods,
+      preferred: preferred ?? methods[0],
     });
     return;
   }
-  showCodePage(ctx, account);
+  showCodePage(ctx, user);
 }
 
-function showCodePage(ctx: InteractionContext, account: MfaAccount, error?: { message: string; status: number }): void {
+function showCodePage(ctx: InteractionContext, user: User, error?: { message: string; status: number }): void {
   renderPage(ctx, 'totp_verify', { title: 'Enter Your 6-digit Verification Code', status: error?.status ?? 200 }, {
     uid: ctx.state.interaction.uid,
     hasRecoveryCode: true,
     error: error?.message,
-    email: account.user.email,
+    email: user.email,
   });
 }
 
@@ -44,26 +46,25 @@ function showCodePage(ctx: InteractionContext, account: MfaAccount, error?: { me
 export function showVerify(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'mfa');
-    showCodePage(ctx, await interactionAccount(ctx, deps.mfa));
+    showCodePage(ctx, await interactionUser(ctx, deps.mfa));
   };
 }
 
 export function submitTotp(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'mfa');
-    const account = await interactionAccount(ctx, deps.mfa);
+    const accountId = interactionAccountId(ctx);
     const form = readForm(ctx, CodeForm);
-    const result: AttemptResult = await deps.mfa.attempt(account.user, deps.mfa.totp, form.ok ? form.value.code : '', requestMeta(ctx));
+    const result: AttemptResult = await deps.mfa.attempt(accountId, deps.mfa.totp, form.ok ? form.value.code : '', requestMeta(ctx));
     if (result.outcome === 'success') {
-      await deps.mfa.deps.store.setPreferredMethod(account.user.id, 'totp');
-      await finishMfa(ctx, deps, deps.mfa.totp.amr);
+      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'totp'), finishMfa(ctx, deps, deps.mfa.totp.amr)]);
       return;
     }
     if (result.outcome === 'locked') {
       await showLocked(ctx, deps, result);
       return;
     }
-    showCodePage(ctx, account, { message: result.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 401 });
+    showCodePage(ctx, await interactionUser(ctx, deps.mfa), { message: result.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 401 });
   };
 }
 
@@ -83,9 +84,9 @@ export function showRecoveryEntry(ctx: InteractionContext, error?: { message: st
 export function submitRecoveryCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'mfa');
-    const account = await interactionAccount(ctx, deps.mfa);
+    const accountId = interactionAccountId(ctx);
     const form = readForm(ctx, RecoveryCodeForm);
-    const result = await deps.mfa.attempt(account.user, deps.mfa.recoveryCode, form.ok ? form.value.recovery_code : '', requestMeta(ctx));
+    const result = await deps.mfa.attempt(accountId, deps.mfa.recoveryCode, form.ok ? form.value.recovery_code : '', requestMeta(ctx));
     if (result.outcome === 'locked') {
       await showLocked(ctx, deps, result);
       return;
@@ -94,7 +95,7 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
       showRecoveryEntry(ctx, { message: WRONG_RECOVERY, status: 401 });
       return;
     }
-    await deps.mfa.totp.remove(account.user.id);
+    await deps.mfa.totp.remove(accountId);
     await writeFlow(ctx, deps.mfa, { recovered: true, amr: [...deps.mfa.recoveryCode.amr] });
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);

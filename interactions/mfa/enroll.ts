@@ -4,7 +4,7 @@ import { readForm } from '../forms.ts';
 import { CodeForm, RecoveryAckForm } from './forms.ts';
 import type { InteractionContext } from '../context.ts';
 import { finishInteraction } from '../context.ts';
-import { finishMfa, interactionAccount, readFlow, requestMeta, stepUpOf, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { finishMfa, interactionAccount, interactionUser, readFlow, requestMeta, stepUpOf, writeFlow, type MfaRouteDeps } from './flow.ts';
 
 /** Enrollment screens: at the mfa_enroll prompt, or at the mfa prompt right after a recovery code. */
 async function requireEnrollmentStep(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
@@ -35,7 +35,7 @@ export function skipEnrollment(deps: MfaRouteDeps) {
     const sessionUid = ctx.state.interaction.session?.uid;
     if (!sessionUid) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
     await deps.mfa.skipEnrollment(account.user, sessionUid, requestMeta(ctx));
-    await finishInteraction(ctx, deps.provider, {});
+    await finishInteraction(ctx, {});
   };
 }
 
@@ -61,8 +61,8 @@ export function showTotpSetup(deps: MfaRouteDeps) {
 }
 
 async function renderTotpSetup(ctx: InteractionContext, deps: MfaRouteDeps, error?: { message: string; status: number }): Promise<void> {
-  const account = await interactionAccount(ctx, deps.mfa);
-  const setup = await deps.mfa.totp.startEnrollment(account.user, ctx.state.interaction.uid);
+  const user = await interactionUser(ctx, deps.mfa);
+  const setup = await deps.mfa.totp.startEnrollment(user, ctx.state.interaction.uid);
   renderPage(ctx, 'totp_setup', { title: 'Secure your Account', status: error?.status ?? 200 }, {
     uid: ctx.state.interaction.uid,
     qr: setup.qrPngDataUrl,
@@ -75,9 +75,9 @@ async function renderTotpSetup(ctx: InteractionContext, deps: MfaRouteDeps, erro
 export function confirmTotp(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     await requireEnrollmentStep(ctx, deps);
-    const account = await interactionAccount(ctx, deps.mfa);
+    const user = await interactionUser(ctx, deps.mfa);
     const form = readForm(ctx, CodeForm);
-    const outcome = form.ok ? await deps.mfa.totp.confirmEnrollment(account.user, ctx.state.interaction.uid, form.value.code) : undefined;
+    const outcome = form.ok ? await deps.mfa.totp.confirmEnrollment(user, ctx.state.interaction.uid, form.value.code) : undefined;
     if (!outcome?.ok) {
       const message = !outcome || outcome.reason === 'malformed' ? 'Enter the 6-digit code from your authenticator app.' : 'That code is not right or has expired. Enter the current code from your authenticator app.';
       await renderTotpSetup(ctx, deps, { message, status: 400 });
@@ -85,15 +85,15 @@ export function confirmTotp(deps: MfaRouteDeps) {
     }
     const meta = requestMeta(ctx);
     const { events } = deps.mfa;
-    await events.record(outcome.replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', account.user, meta, { factor: 'totp' });
-    await deps.mfa.deps.store.setPreferredMethod(account.user.id, 'totp');
-    const code = await deps.mfa.recoveryCode.issue(account.user.id);
-    await events.record('mfa.recovery_code_issued', account.user, meta);
+    await events.record(outcome.replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', user, meta, { factor: 'totp' });
+    await deps.mfa.deps.store.setPreferredMethod(user.id, 'totp');
+    const code = await deps.mfa.recoveryCode.issue(user.id);
+    await events.record('mfa.recovery_code_issued', user, meta);
     const flow = await readFlow(ctx, deps.mfa);
     await writeFlow(ctx, deps.mfa, {
       ...flow,
       amr: [...(flow.amr ?? []), ...deps.mfa.totp.amr],
-      sealedRecoveryCode: deps.mfa.deps.box.seal(code, account.user.id),
+      sealedRecoveryCode: deps.mfa.deps.box.seal(code, user.id),
     });
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/recovery-code`);
@@ -102,10 +102,10 @@ export function confirmTotp(deps: MfaRouteDeps) {
 
 /** The new recovery code, readable until the user confirms they saved it. */
 async function pendingRecoveryCode(ctx: InteractionContext, deps: MfaRouteDeps): Promise<{ code: string; earned: string[] }> {
-  const account = await interactionAccount(ctx, deps.mfa);
+  const user = await interactionUser(ctx, deps.mfa);
   const flow = await readFlow(ctx, deps.mfa);
   if (!flow.sealedRecoveryCode) ctx.throw(400, 'There is no recovery code to save in this sign-in. Start again.');
-  return { code: deps.mfa.deps.box.open(flow.sealedRecoveryCode, account.user.id), earned: flow.amr ?? [] };
+  return { code: deps.mfa.deps.box.open(flow.sealedRecoveryCode, user.id), earned: flow.amr ?? [] };
 }
 
 /** "Save Your Recovery Code". */

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import { acrClaimFromParam, stepUpRequested } from '../../mfa/gate.ts';
 import type { Mfa, MfaAccount } from '../../mfa/mfa.ts';
+import type { User } from '../../directory/types.ts';
 import type { RequestMeta } from '../../mfa/security_events.ts';
 import { ACR, AMR, FIRST_FACTOR_AMR } from '../../provider/acr.ts';
 import { finishInteraction, type InteractionContext } from '../context.ts';
@@ -37,10 +38,22 @@ export async function writeFlow(ctx: InteractionContext, mfa: Mfa, state: MfaFlo
 
 /** The signed-in (first factor) account of this interaction; MFA only ever concerns that account. */
 export async function interactionAccount(ctx: InteractionContext, mfa: Mfa): Promise<MfaAccount> {
-  const accountId = ctx.state.interaction.session?.accountId;
-  const account = accountId ? await mfa.account(accountId) : undefined;
+  const account = await mfa.account(interactionAccountId(ctx));
   if (!account) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
   return account;
+}
+
+export function interactionAccountId(ctx: InteractionContext): string {
+  const accountId = ctx.state.interaction.session?.accountId;
+  if (!accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+  return accountId;
+}
+
+/** The same, without the policy: for the steps that only verify or store a factor. */
+export async function interactionUser(ctx: InteractionContext, mfa: Mfa): Promise<User> {
+  const user = await mfa.deps.directory.findUser(interactionAccountId(ctx));
+  if (!user) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+  return user;
 }
 
 export function requestMeta(ctx: InteractionContext): RequestMeta {
@@ -59,12 +72,11 @@ export function stepUpOf(ctx: InteractionContext): boolean {
  */
 export async function finishMfa(ctx: InteractionContext, deps: MfaRouteDeps, earned: readonly string[]): Promise<void> {
   const { interaction } = ctx.state;
-  const accountId = interaction.session?.accountId;
-  if (!accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+  const accountId = interactionAccountId(ctx);
   const firstFactor = (interaction.session?.amr ?? [AMR.password]).filter((v) => FIRST_FACTOR_AMR.includes(v));
   const amr = [...new Set([...firstFactor, ...earned, AMR.multiFactor])];
-  await deps.mfa.deps.flow.delete(flowKey(ctx));
-  await finishInteraction(ctx, deps.provider, {
-    login: { accountId, amr, acr: ACR.multiFactor, remember: true, ts: Math.floor(deps.mfa.deps.clock() / 1000) },
-  });
+  await Promise.all([
+    deps.mfa.deps.flow.delete(flowKey(ctx)),
+    finishInteraction(ctx, { login: { accountId, amr, acr: ACR.multiFactor, remember: true, ts: Math.floor(deps.mfa.deps.clock() / 1000) } }),
+  ]);
 }

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { User } from '../../directory/types.ts';
 import { AMR } from '../../provider/acr.ts';
 import type { MfaFactor, VerifyOutcome } from '../factor.ts';
 import type { MfaFactorStore } from '../store.ts';
@@ -32,10 +31,10 @@ export class RecoveryCodeFactor implements MfaFactor {
     return formatRecoveryCode(code);
   }
 
-  async verify(user: User, input: string): Promise<VerifyOutcome> {
+  async verify(userId: string, input: string): Promise<VerifyOutcome> {
     const code = normalizeRecoveryCode(input);
     if (code === undefined) return { ok: false, reason: 'malformed' };
-    return (await this.#store.consumeRecoveryCode(user.id, hashCode(code))) ? { ok: true } : { ok: false, reason: 'invalid' };
+    return (await this.#store.consumeRecoveryCode(userId, hashCode(code))) ? { ok: true } : { ok: false, reason: 'invalid' };
   }
 
   async remove(userId: string): Promise<void> {

@@ -41,14 +41,14 @@ export class TotpFactor implements MfaFactor {
     return (await this.#deps.store.getTotp(userId)) !== undefined;
   }
 
-  async verify(user: User, input: string): Promise<VerifyOutcome> {
+  async verify(userId: string, input: string): Promise<VerifyOutcome> {
     const { store, box } = this.#deps;
-    const record = await store.getTotp(user.id);
+    const record = await store.getTotp(userId);
     if (!record) return { ok: false, reason: 'invalid' };
-    const step = await this.#matchingStep(box.open(record.sealedSecret, user.id), input);
+    const step = await this.#matchingStep(box.open(record.sealedSecret, userId), input);
     if (step === 'malformed' || step === undefined) return { ok: false, reason: step ?? 'invalid' };
     // The atomic claim is the real replay guard: two parallel requests with one code, one wins.
-    return (await store.claimTotpStep(user.id, step)) ? { ok: true } : { ok: false, reason: 'invalid' };
+    return (await store.claimTotpStep(userId, step)) ? { ok: true } : { ok: false, reason: 'invalid' };
   }
 
   async remove(userId: string): Promise<void> {

@@ -34,11 +34,11 @@ export function oidcAdapterContract(makeFactory: () => Promise<AdapterFactory> |
   });
 
   it('an upsert replaces the payload, consumed flag included', async () => {
-    const sessions = adapter('Session');
-    await sessions.upsert('s1', { accountId: 'u1' }, 600);
-    await sessions.consume('s1');
-    await sessions.upsert('s1', { accountId: 'u2' }, 600);
-    assert.deepEqual(await sessions.find('s1'), { accountId: 'u2' });
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('r1', { accountId: 'u1' }, 600);
+    await tokens.consume('r1');
+    await tokens.upsert('r1', { accountId: 'u2' }, 600);
+    assert.deepEqual(await tokens.find('r1'), { accountId: 'u2' });
   });
 
   it('finds sessions by uid and destroys them', async () => {

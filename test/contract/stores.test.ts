@@ -71,7 +71,7 @@ describe('store contracts: Redis', () => {
     const codes = redisOidcAdapterFactory(redisClient(), p)('AuthorizationCode');
     await codes.upsert('c1', { grantId: 'g1' }, 600);
     await codes.consume('c1');
-    const ttl = await redisClient().ttl(`${p}oidc:AuthorizationCode:c1`);
+    const ttl = await redisClient().ttl(`${p}oidc:AuthorizationCode:{c1}:consumed`);
     assert.ok(ttl > 590 && ttl <= 600, `ttl ${ttl}`);
     const grantTtl = await redisClient().ttl(`${p}oidc:grant:g1`);
     assert.ok(grantTtl > 590, `grant index ttl ${grantTtl}`);
@@ -81,9 +81,9 @@ describe('store contracts: Redis', () => {
     const p = prefix();
     const codes = redisOidcAdapterFactory(redisClient(), p)('AuthorizationCode');
     await codes.upsert('c1', { grantId: 'g1' }, 600);
-    await redisClient().del(`${p}oidc:AuthorizationCode:c1`); // what expiry does
+    await redisClient().del(`${p}oidc:AuthorizationCode:{c1}`); // what expiry does
     await codes.consume('c1');
-    assert.equal(await redisClient().exists(`${p}oidc:AuthorizationCode:c1`), 0);
+    assert.equal(await redisClient().exists([`${p}oidc:AuthorizationCode:{c1}`, `${p}oidc:AuthorizationCode:{c1}:consumed`]), 0);
   });
 
   it('leaves no key without a TTL after a login-shaped set of writes', async () => {
