@@ -74,8 +74,8 @@ export class Mfa {
 
   /** The second-factor methods a user has, and the one they used last. */
   async methods(userId: string): Promise<{ methods: MethodId[]; preferred: MethodId | undefined }> {
-    const [hasTotp, preferred] = await Promise.all([this.deps.totp.isEnrolled(userId), this.deps.store.getPreferredMethod(userId)]);
-    return { methods: hasTotp ? ['totp'] : [], preferred };
+    const { totp, preferred } = await this.deps.store.methodsOf(userId);
+    return { methods: totp ? ['totp'] : [], preferred };
   }
 
   /** Which MFA steps are due for this session and request (see gate.ts). */

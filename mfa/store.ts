@@ -25,6 +25,8 @@ export interface MfaFactorStore {
   /** Atomically removes the recovery code if `hash` matches: true for exactly one caller. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   getPreferredMethod(userId: string): Promise<MethodId | undefined>;
+  /** Which methods the user has and the preferred one, in one read (asked on every challenge). */
+  methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
 }
 

@@ -68,6 +68,11 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(this.#users.get(userId)?.preferred);
   }
 
+  methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }> {
+    const factors = this.#users.get(userId);
+    return Promise.resolve({ totp: factors?.totp !== undefined, preferred: factors?.preferred });
+  }
+
   setPreferredMethod(userId: string, method: MethodId): Promise<void> {
     this.#of(userId).preferred = method;
     return Promise.resolve();

@@ -89,6 +89,11 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return method === 'totp' || method === 'sms' ? method : undefined;
   }
 
+  async methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }> {
+    const [totp, preferred] = await this.#redis.hmGet(this.#key(userId), ['totp', 'preferred']);
+    return { totp: totp != null, preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined };
+  }
+
   async setPreferredMethod(userId: string, method: MethodId): Promise<void> {
     await this.#redis.hSet(this.#key(userId), 'preferred', method);
   }

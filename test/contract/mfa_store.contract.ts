@@ -54,6 +54,10 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal(await s.factors.getPreferredMethod('u'), undefined);
     await s.factors.setPreferredMethod('u', 'totp');
     assert.equal(await s.factors.getPreferredMethod('u'), 'totp');
+    assert.deepEqual(await s.factors.methodsOf('u'), { totp: false, preferred: 'totp' });
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
+    assert.deepEqual(await s.factors.methodsOf('u'), { totp: true, preferred: 'totp' });
+    assert.deepEqual(await s.factors.methodsOf('nobody'), { totp: false, preferred: undefined });
   });
 
   it('locks after the maximum failures, with growing delays, and resets', async () => {
