@@ -5,7 +5,7 @@ import type { SecretBox } from '../lib/secret_box.ts';
 import type { MfaFactor } from './factor.ts';
 import type { RecoveryCodeFactor } from './factors/recovery_code.ts';
 import type { TotpFactor } from './factors/totp.ts';
-import { mfaIsFresh, mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
+import { canSkipEnrollment, mfaIsFresh, mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
 import type { MfaLockout } from './lockout.ts';
 import { mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
 import type { RequestMeta, SecurityEvents } from './security_events.ts';
@@ -91,11 +91,14 @@ export class Mfa {
     if (mfaIsFresh(input.session, SHORTEST_REVERIFY_SECONDS, nowSeconds)) return { enroll: false, challenge: false };
     const account = await this.account(input.accountId);
     if (!account) return { enroll: false, challenge: false };
+    const stepUp = stepUpRequested(input.acrValues, input.acrClaim);
+    // The skip only matters while enrollment is optional: read it only then.
+    const skipMatters = account.methods.length === 0 && canSkipEnrollment(account.requirement, stepUp);
     return mfaStepsDue({
       requirement: account.requirement,
       enrolled: account.methods.length > 0,
-      stepUp: stepUpRequested(input.acrValues, input.acrClaim),
-      skippedEnrollment: (await this.deps.flow.get(skipKey(input.sessionUid))) !== undefined,
+      stepUp,
+      skippedEnrollment: skipMatters && (await this.deps.flow.get(skipKey(input.sessionUid))) !== undefined,
       session: input.session,
       nowSeconds,
     });

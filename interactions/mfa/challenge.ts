@@ -57,7 +57,7 @@ export function submitTotp(deps: MfaRouteDeps) {
     const form = readForm(ctx, CodeForm);
     const result: AttemptResult = await deps.mfa.attempt(accountId, deps.mfa.totp, form.ok ? form.value.code : '', requestMeta(ctx));
     if (result.outcome === 'success') {
-      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'totp'), finishMfa(ctx, deps, deps.mfa.totp.amr)]);
+      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'totp'), finishMfa(ctx, deps, deps.mfa.totp.amr, { clearFlow: false })]);
       return;
     }
     if (result.outcome === 'locked') {

@@ -137,6 +137,6 @@ export function acknowledgeRecoveryCode(deps: MfaRouteDeps) {
       });
       return;
     }
-    await finishMfa(ctx, deps, earned);
+    await finishMfa(ctx, deps, earned, { clearFlow: true });
   };
 }

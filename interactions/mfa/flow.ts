@@ -70,13 +70,13 @@ export function stepUpOf(ctx: InteractionContext): boolean {
  * amr and the multi-factor acr. `ts` becomes now: auth_time is the end of the latest interactive
  * authentication, which the re-verification frequency is measured from.
  */
-export async function finishMfa(ctx: InteractionContext, deps: MfaRouteDeps, earned: readonly string[]): Promise<void> {
+export async function finishMfa(ctx: InteractionContext, deps: MfaRouteDeps, earned: readonly string[], options: { clearFlow: boolean }): Promise<void> {
   const { interaction } = ctx.state;
   const accountId = interactionAccountId(ctx);
   const firstFactor = (interaction.session?.amr ?? [AMR.password]).filter((v) => FIRST_FACTOR_AMR.includes(v));
   const amr = [...new Set([...firstFactor, ...earned, AMR.multiFactor])];
   await Promise.all([
-    deps.mfa.deps.flow.delete(flowKey(ctx)),
+    options.clearFlow ? deps.mfa.deps.flow.delete(flowKey(ctx)) : undefined,
     finishInteraction(ctx, { login: { accountId, amr, acr: ACR.multiFactor, remember: true, ts: Math.floor(deps.mfa.deps.clock() / 1000) } }),
   ]);
 }
