@@ -14,6 +14,10 @@ import { MfaLockout } from './mfa/lockout.ts';
 import { Mfa } from './mfa/mfa.ts';
 import { SecurityEvents } from './mfa/security_events.ts';
 import { logMailer, smtpMailer, type Mailer } from './notifications/mailer.ts';
+import { logGateway, twilioGateway } from './notifications/sms_gateway.ts';
+import { SmsFactor } from './mfa/factors/sms.ts';
+import { SmsSendLimits } from './mfa/sms_send_limits.ts';
+import { createMetrics, metricsRoute, type Metrics } from './ops/metrics.ts';
 import { theme } from './views/theme.ts';
 import { errorPages } from './ops/error_pages.ts';
 import { healthRoutes } from './ops/health.ts';
@@ -45,13 +49,26 @@ export interface IdpOptions {
   mailer?: Mailer;
 }
 
-function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, logger: Logger): Mfa {
+function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, metrics: Metrics, logger: Logger): Mfa {
   const totp = new TotpFactor({ store: stores.mfaFactors, flow: stores.flow, box, issuer: config.totpIssuer, clock });
+  const gateway = config.sms.gateway.kind === 'twilio' ? twilioGateway(config.sms.gateway, logger) : logGateway(logger);
+  const sms = new SmsFactor({
+    store: stores.mfaFactors,
+    codes: stores.smsCodes,
+    gateway,
+    limits: new SmsSendLimits(config.sms.limits, stores.limiters),
+    metrics,
+    clock,
+    issuerHost: new URL(config.issuer).host,
+    pepper: box.deriveKey('sms-code'),
+  });
   return new Mfa({
     directory: stores.directory,
     store: stores.mfaFactors,
     flow: stores.flow,
     totp,
+    sms,
+    smsCountries: config.sms.countries,
     recoveryCode: new RecoveryCodeFactor(stores.mfaFactors),
     lockout: new MfaLockout(stores.mfaLockout, config.mfaLimits, clock, stores.limiters),
     events: new SecurityEvents({ audit: stores.audit, mailer, directory: stores.directory, clock, logger, productName: theme.productName }),
@@ -71,7 +88,9 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile), { ...stores, box }) } : undefined;
 
   const clock = options.clock ?? systemClock;
-  const mfa = createMfa(config, stores, box, clock, options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger)), logger);
+  const metrics = createMetrics();
+  const mailer = options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger));
+  const mfa = createMfa(config, stores, box, clock, mailer, metrics, logger);
 
   const demo = config.env !== 'production';
   const provider = createProvider(
@@ -104,6 +123,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   provider.use(securityHeaders);
   provider.use(serveAssets);
   provider.use(healthRoutes(() => stores.ping()));
+  provider.use(metricsRoute(metrics, config.metricsToken));
   provider.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/') renderPage(ctx, 'home', { title: 'Sign in' }, { demo });
     else await next();

@@ -4,11 +4,11 @@ import type { DirectoryStore } from '../directory/store.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { memoryLimiters, redisLimiters, type LimiterFactory } from '../security/login_throttle.ts';
 import type { AuditLog } from '../audit/audit_log.ts';
-import type { FlowStore, MfaFactorStore, MfaLockoutStore } from '../mfa/store.ts';
+import type { FlowStore, MfaFactorStore, MfaLockoutStore, SmsCodeStore } from '../mfa/store.ts';
 import { MemoryAuditLog } from './memory/audit_log.ts';
-import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore } from './memory/mfa_store.ts';
+import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore, MemorySmsCodeStore } from './memory/mfa_store.ts';
 import { RedisAuditLog } from './redis/audit_log.ts';
-import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore } from './redis/mfa_store.ts';
+import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore, RedisSmsCodeStore } from './redis/mfa_store.ts';
 import { MemoryDirectoryStore } from './memory/directory_store.ts';
 import { MemoryOidcStorage } from './memory/oidc_adapter.ts';
 import { connectRedis, type RedisClient } from './redis/client.ts';
@@ -24,6 +24,7 @@ export interface Stores {
   readonly mfaFactors: MfaFactorStore;
   readonly mfaLockout: MfaLockoutStore;
   readonly flow: FlowStore;
+  readonly smsCodes: SmsCodeStore;
   readonly audit: AuditLog;
   /** Resolves when the backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
@@ -40,6 +41,7 @@ export function memoryStores(clock: Clock = systemClock): Stores {
     mfaFactors: new MemoryMfaFactorStore(),
     mfaLockout: new MemoryMfaLockoutStore(),
     flow: new MemoryFlowStore(clock),
+    smsCodes: new MemorySmsCodeStore(),
     audit: new MemoryAuditLog(),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -55,6 +57,7 @@ export function redisStoresFromClient(redis: RedisClient, prefix: string): Store
     mfaFactors: new RedisMfaFactorStore(redis, prefix),
     mfaLockout: new RedisMfaLockoutStore(redis, prefix),
     flow: new RedisFlowStore(redis, prefix),
+    smsCodes: new RedisSmsCodeStore(redis, prefix),
     audit: new RedisAuditLog(redis, prefix),
     ping: async () => {
       await redis.ping();

@@ -7,7 +7,8 @@ export type AuditEventType =
   | 'mfa.challenge_failed'
   | 'mfa.locked'
   | 'mfa.recovery_code_used'
-  | 'mfa.recovery_code_issued';
+  | 'mfa.recovery_code_issued'
+  | 'mfa.sms_refused';
 
 export interface AuditEvent {
   type: AuditEventType;

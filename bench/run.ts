@@ -48,7 +48,9 @@ try {
     SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
     MFA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
   };
-  const common = { ...keys, REDIS_URL: redisServer.url, SEED_FILE: seedFile, LOG_LEVEL: 'warn', NODE_ENV: 'production', LOGIN_IP_MAX_FAILURES: '100000' };
+  // Production mode needs an SMS gateway; the bench never sends a text, so it points nowhere.
+  const sms = { SMS_GATEWAY: 'twilio', TWILIO_ACCOUNT_SID: 'ACbench', TWILIO_AUTH_TOKEN: 'bench', TWILIO_FROM: '+15005550006', TWILIO_API_BASE: 'http://127.0.0.1:9' };
+  const common = { ...keys, ...sms, REDIS_URL: redisServer.url, SEED_FILE: seedFile, LOG_LEVEL: 'warn', NODE_ENV: 'production', LOGIN_IP_MAX_FAILURES: '100000' };
   const mfaPort = await freePort();
   const basePort = await freePort();
   const mfaApp = await startApp('server.ts', { ...common, PORT: String(mfaPort), ISSUER: `http://127.0.0.1:${mfaPort}`, REDIS_PREFIX: 'bench:mfa:' }, `http://127.0.0.1:${mfaPort}/readyz`);

@@ -30,6 +30,27 @@ const EnvSchema = z.object({
   MFA_IP_MAX_FAILURES: z.coerce.number().int().positive().default(100),
   MFA_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(3600),
   TOTP_ISSUER: z.string().min(1).optional(),
+  SMS_GATEWAY: z.enum(['twilio', 'log']).default('log'),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().min(1).optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().min(1).optional(),
+  TWILIO_API_BASE: z.url().default('https://api.twilio.com'),
+  SMS_COUNTRIES: z
+    .string()
+    .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'a comma-separated list of ISO country codes, e.g. US,CA,GB')
+    .default('US,CA,MX,GB,IE,FR,DE,ES,IT,AU,NZ,SG,HK'),
+  SMS_COOLDOWN_SECONDS: z.coerce.number().int().positive().default(30),
+  SMS_MAX_PER_NUMBER_HOUR: z.coerce.number().int().positive().default(5),
+  SMS_MAX_PER_NUMBER_DAY: z.coerce.number().int().positive().default(10),
+  SMS_MAX_PER_ACCOUNT_HOUR: z.coerce.number().int().positive().default(5),
+  SMS_MAX_PER_ACCOUNT_DAY: z.coerce.number().int().positive().default(10),
+  SMS_MAX_PER_IP_HOUR: z.coerce.number().int().positive().default(10),
+  SMS_MAX_PER_IP_DAY: z.coerce.number().int().positive().default(30),
+  SMS_MAX_PER_COUNTRY_HOUR: z.coerce.number().int().positive().default(500),
+  SMS_MAX_PER_COUNTRY_DAY: z.coerce.number().int().positive().default(2000),
+  SMS_MAX_PER_DAY: z.coerce.number().int().positive().default(10000),
+  METRICS_TOKEN: z.string().min(16).optional(),
   SMTP_URL: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).default('Groundwork ID <no-reply@localhost>'),
 });
@@ -46,6 +67,19 @@ export interface MfaLimits {
   lockMinutes: number[];
   ip: { maxFailures: number; windowSeconds: number };
 }
+
+export interface SmsLimits {
+  cooldownSeconds: number;
+  perNumber: { hour: number; day: number };
+  perAccount: { hour: number; day: number };
+  perIp: { hour: number; day: number };
+  perCountry: { hour: number; day: number };
+  globalPerDay: number;
+}
+
+export type SmsGatewayConfig =
+  | { kind: 'log' }
+  | { kind: 'twilio'; accountSid: string; authToken: string; from: { from: string } | { messagingServiceSid: string }; apiBase: string };
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -67,6 +101,9 @@ export interface Config {
   /** The name authenticator apps show next to the account. */
   totpIssuer: string;
   mail: { smtpUrl: string | undefined; from: string };
+  sms: { gateway: SmsGatewayConfig; countries: string[]; limits: SmsLimits };
+  /** Bearer token for /metrics; unset: /metrics is not served. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +133,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
 
+  if (e.SMS_GATEWAY === 'log' && e.NODE_ENV === 'production') {
+    throw new ConfigError('SMS_GATEWAY=log writes codes to the log and is for development only; set SMS_GATEWAY=twilio in production.');
+  }
+  if (e.SMS_GATEWAY === 'twilio') {
+    const missing: string[] = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const).filter((name) => !e[name]);
+    if (!e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) missing.push('TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID');
+    if (missing.length > 0) throw new ConfigError(`SMS_GATEWAY=twilio needs ${missing.join(', ')}.`);
+  }
   if (e.REDIS_URL && !e.MFA_ENCRYPTION_KEYS) {
     throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL: secrets stored with a per-process key could not be read after a restart.');
   }
@@ -122,6 +167,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mfaEncryptionKeys: parseEncryptionKeys(e.MFA_ENCRYPTION_KEYS),
       totpIssuer: sanitizeTotpIssuer(e.TOTP_ISSUER ?? 'Groundwork ID'),
       mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+      sms: {
+        gateway:
+          e.SMS_GATEWAY === 'twilio'
+            ? {
+                kind: 'twilio',
+                accountSid: e.TWILIO_ACCOUNT_SID ?? '',
+                authToken: e.TWILIO_AUTH_TOKEN ?? '',
+                from: e.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID } : { from: e.TWILIO_FROM ?? '' },
+                apiBase: e.TWILIO_API_BASE.replace(/\/$/, ''),
+              }
+            : { kind: 'log' },
+        countries: e.SMS_COUNTRIES.split(','),
+        limits: {
+          cooldownSeconds: e.SMS_COOLDOWN_SECONDS,
+          perNumber: { hour: e.SMS_MAX_PER_NUMBER_HOUR, day: e.SMS_MAX_PER_NUMBER_DAY },
+          perAccount: { hour: e.SMS_MAX_PER_ACCOUNT_HOUR, day: e.SMS_MAX_PER_ACCOUNT_DAY },
+          perIp: { hour: e.SMS_MAX_PER_IP_HOUR, day: e.SMS_MAX_PER_IP_DAY },
+          perCountry: { hour: e.SMS_MAX_PER_COUNTRY_HOUR, day: e.SMS_MAX_PER_COUNTRY_DAY },
+          globalPerDay: e.SMS_MAX_PER_DAY,
+        },
+      },
+      metricsToken: e.METRICS_TOKEN,
       loginLimits: {
         account: {
           maxFailures: e.LOGIN_ACCOUNT_MAX_FAILURES,

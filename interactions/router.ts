@@ -7,6 +7,7 @@ import { formBody } from './forms.ts';
 import { submitEmail } from './login/email.ts';
 import { submitPassword } from './login/password.ts';
 import { showCurrentStep } from './show_step.ts';
+import { chooseMethod, confirmEnrollmentCode, resendEnrollmentCode, sendEnrollmentCode, showEnrollmentCode, showLoginCode, showSmsSetup, submitLoginCode } from './mfa/sms.ts';
 import { showRecoveryEntry, showVerify, submitRecoveryCode, submitTotp } from './mfa/challenge.ts';
 import { acknowledgeRecoveryCode, confirmTotp, downloadRecoveryCode, showMethods, showRecoveryCode, showTotpSetup, skipEnrollment } from './mfa/enroll.ts';
 
@@ -36,7 +37,16 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
   router.get('/mfa/recovery-code/download', typed(downloadRecoveryCode(deps)));
   router.post('/mfa/recovery-code', formBody, typed(acknowledgeRecoveryCode(deps)));
 
-  // Challenge: the code, or a recovery code.
+  router.get('/mfa/sms', typed(showSmsSetup(deps)));
+  router.post('/mfa/sms', formBody, typed(sendEnrollmentCode(deps)));
+  router.get('/mfa/sms/verify', typed(showEnrollmentCode(deps)));
+  router.post('/mfa/sms/verify', formBody, typed(confirmEnrollmentCode(deps)));
+  router.post('/mfa/sms/resend', formBody, typed(resendEnrollmentCode(deps)));
+
+  // Challenge: choose a method, the code (app or text message), or a recovery code.
+  router.post('/mfa/choose', formBody, typed(chooseMethod(deps)));
+  router.get('/mfa/sms/code', typed(showLoginCode(deps)));
+  router.post('/mfa/sms/code', formBody, typed(submitLoginCode(deps)));
   router.get('/mfa/verify', typed(showVerify(deps)));
   router.post('/mfa/verify', formBody, typed(submitTotp(deps)));
   router.get('/mfa/recovery', typed((ctx) => {

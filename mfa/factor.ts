@@ -1,4 +1,9 @@
-export type FactorId = 'totp' | 'recovery_code';
+export type FactorId = 'totp' | 'sms' | 'recovery_code';
+
+/** What a verification is bound to: the interaction it happens in (SMS codes are sent for one). */
+export interface FactorContext {
+  interactionId: string;
+}
 
 /** Failures are returned, never thrown: a malformed code is a failed attempt like a wrong one. */
 export type VerifyOutcome = { ok: true } | { ok: false; reason: 'malformed' | 'invalid' };
@@ -12,7 +17,7 @@ export interface MfaFactor {
   /** RFC 8176 values this factor adds to the session's `amr`. */
   readonly amr: readonly string[];
   isEnrolled(userId: string): Promise<boolean>;
-  verify(userId: string, input: string): Promise<VerifyOutcome>;
+  verify(userId: string, input: string, context: FactorContext): Promise<VerifyOutcome>;
   /** For recovery, self-service and admin reset. */
   remove(userId: string): Promise<void>;
 }

@@ -2,14 +2,15 @@ import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
-import type { MfaFactor } from './factor.ts';
+import type { FactorContext, MfaFactor } from './factor.ts';
 import type { RecoveryCodeFactor } from './factors/recovery_code.ts';
 import type { TotpFactor } from './factors/totp.ts';
+import type { SmsFactor } from './factors/sms.ts';
 import { canSkipEnrollment, mfaIsFresh, mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
 import type { MfaLockout } from './lockout.ts';
 import { mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
 import type { RequestMeta, SecurityEvents } from './security_events.ts';
-import type { FlowStore, MethodId, MfaFactorStore } from './store.ts';
+import type { FlowStore, MethodId, MfaFactorStore, PhoneRecord } from './store.ts';
 
 export interface MfaAccount {
   user: User;
@@ -17,6 +18,7 @@ export interface MfaAccount {
   /** Second-factor methods the user has, in the order to offer them. */
   methods: MethodId[];
   preferred: MethodId | undefined;
+  phone: PhoneRecord | undefined;
 }
 
 export type AttemptResult =
@@ -29,7 +31,10 @@ export interface MfaDeps {
   store: MfaFactorStore;
   flow: FlowStore;
   totp: TotpFactor;
+  sms: SmsFactor;
   recoveryCode: RecoveryCodeFactor;
+  /** Countries whose numbers may receive SMS codes. */
+  smsCountries: string[];
   lockout: MfaLockout;
   events: SecurityEvents;
   box: SecretBox;
@@ -52,6 +57,10 @@ export class Mfa {
     return this.deps.totp;
   }
 
+  get sms(): SmsFactor {
+    return this.deps.sms;
+  }
+
   get recoveryCode(): RecoveryCodeFactor {
     return this.deps.recoveryCode;
   }
@@ -63,19 +72,20 @@ export class Mfa {
   /** The user with their methods and what the policy requires of them. */
   async account(userId: string): Promise<MfaAccount | undefined> {
     const { directory, clock } = this.deps;
-    const [user, memberships, { methods, preferred }] = await Promise.all([directory.findUser(userId), directory.membershipsOfUser(userId), this.methods(userId)]);
+    const [user, memberships, { methods, preferred, phone }] = await Promise.all([directory.findUser(userId), directory.membershipsOfUser(userId), this.methods(userId)]);
     if (!user) return undefined;
     const companies = new Map<string, Company>();
     const found = await Promise.all(memberships.map((m) => directory.findCompany(m.companyId)));
     for (const company of found) if (company) companies.set(company.id, company);
     const requirement = mfaRequirementFor({ user, memberships, companies, enrolled: methods.length > 0, now: new Date(clock()) });
-    return { user, requirement, methods, preferred };
+    return { user, requirement, methods, preferred, phone };
   }
 
   /** The second-factor methods a user has, and the one they used last. */
-  async methods(userId: string): Promise<{ methods: MethodId[]; preferred: MethodId | undefined }> {
-    const { totp, preferred } = await this.deps.store.methodsOf(userId);
-    return { methods: totp ? ['totp'] : [], preferred };
+  async methods(userId: string): Promise<{ methods: MethodId[]; preferred: MethodId | undefined; phone: PhoneRecord | undefined }> {
+    const { totp, phone, preferred } = await this.deps.store.methodsOf(userId);
+    const methods: MethodId[] = [...(totp ? ['totp' as const] : []), ...(phone ? ['sms' as const] : [])];
+    return { methods, preferred, phone };
   }
 
   /** Which MFA steps are due for this session and request (see gate.ts). */
@@ -111,13 +121,13 @@ export class Mfa {
   }
 
   /** One verification attempt, counted by the lockout whatever the factor. */
-  async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta): Promise<AttemptResult> {
+  async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta & FactorContext): Promise<AttemptResult> {
     const { lockout, events, directory } = this.deps;
     const [user, verdict] = await Promise.all([directory.findUser(userId), lockout.check(userId, meta.ip)]);
     if (!user) return { outcome: 'failed', reason: 'invalid' };
     if (verdict.locked) return { outcome: 'locked', retryAfterSeconds: verdict.retryAfterSeconds, justLocked: false };
 
-    const result = await factor.verify(user.id, input);
+    const result = await factor.verify(user.id, input, { interactionId: meta.interactionId });
     if (result.ok) {
       await Promise.all([
         verdict.failures ? lockout.recordSuccess(user.id) : undefined,

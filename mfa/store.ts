@@ -8,6 +8,13 @@ export interface TotpRecord {
 
 export type MethodId = 'totp' | 'sms';
 
+export interface PhoneRecord {
+  /** E.164, e.g. +14155550123. */
+  e164: string;
+  country: string;
+  createdAt: number;
+}
+
 export interface MfaFactorStore {
   getTotp(userId: string): Promise<TotpRecord | undefined>;
   /** Replaces the user's one authenticator app; `timeStep` is that of the code that verified it. */
@@ -24,9 +31,13 @@ export interface MfaFactorStore {
   removeRecoveryCode(userId: string): Promise<void>;
   /** Atomically removes the recovery code if `hash` matches: true for exactly one caller. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
+  getPhone(userId: string): Promise<PhoneRecord | undefined>;
+  /** Replaces the user's SMS number. */
+  savePhone(userId: string, record: PhoneRecord): Promise<void>;
+  removePhone(userId: string): Promise<void>;
   getPreferredMethod(userId: string): Promise<MethodId | undefined>;
   /** Which methods the user has and the preferred one, in one read (asked on every challenge). */
-  methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }>;
+  methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
 }
 
@@ -54,4 +65,17 @@ export interface FlowStore {
   get(key: string): Promise<Record<string, unknown> | undefined>;
   set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
+}
+
+export type SmsCodeCheck = 'ok' | 'mismatch' | 'expired' | 'exhausted' | 'missing';
+
+/** Sent SMS codes, hashed, one per (user, purpose, binding). */
+export interface SmsCodeStore {
+  /** Stores a new code, replacing (voiding) any earlier one under the key. */
+  put(key: string, hash: string, expiresAtMs: number, ttlSeconds: number): Promise<void>;
+  /**
+   * Atomically counts one check and compares: a match deletes the code (single use); the
+   * `maxChecks`-th failed check, or an expired code, deletes it too.
+   */
+  check(key: string, hash: string, nowMs: number, maxChecks: number): Promise<SmsCodeCheck>;
 }

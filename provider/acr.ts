@@ -13,6 +13,7 @@ export const ACR = {
 export const AMR = {
   password: 'pwd',
   otp: 'otp',
+  /** RFC 8176: confirmation by text message to a registered number. */
   sms: 'sms',
   multiFactor: 'mfa',
   /** Not registered in RFC 8176 (which allows others): the one-time recovery code was used. */

@@ -1,9 +1,10 @@
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, TotpRecord } from '../../mfa/store.ts';
+import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { lockMinutesFor } from '../../mfa/lockout.ts';
 
 interface UserFactors {
   totp?: TotpRecord;
+  phone?: PhoneRecord;
   totpStep?: number;
   recoveryHash?: string;
   preferred?: MethodId;
@@ -68,9 +69,24 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(this.#users.get(userId)?.preferred);
   }
 
-  methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }> {
+  getPhone(userId: string): Promise<PhoneRecord | undefined> {
+    const phone = this.#users.get(userId)?.phone;
+    return Promise.resolve(phone ? { ...phone } : undefined);
+  }
+
+  savePhone(userId: string, record: PhoneRecord): Promise<void> {
+    this.#of(userId).phone = { ...record };
+    return Promise.resolve();
+  }
+
+  removePhone(userId: string): Promise<void> {
+    delete this.#of(userId).phone;
+    return Promise.resolve();
+  }
+
+  methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }> {
     const factors = this.#users.get(userId);
-    return Promise.resolve({ totp: factors?.totp !== undefined, preferred: factors?.preferred });
+    return Promise.resolve({ totp: factors?.totp !== undefined, phone: factors?.phone ? { ...factors.phone } : undefined, preferred: factors?.preferred });
   }
 
   setPreferredMethod(userId: string, method: MethodId): Promise<void> {
@@ -128,5 +144,33 @@ export class MemoryFlowStore implements FlowStore {
   delete(key: string): Promise<void> {
     this.#entries.delete(key);
     return Promise.resolve();
+  }
+}
+
+export class MemorySmsCodeStore implements SmsCodeStore {
+  readonly #codes = new Map<string, { hash: string; expiresAt: number; checks: number }>();
+
+  put(key: string, hash: string, expiresAtMs: number): Promise<void> {
+    this.#codes.set(key, { hash, expiresAt: expiresAtMs, checks: 0 });
+    return Promise.resolve();
+  }
+
+  check(key: string, hash: string, nowMs: number, maxChecks: number): Promise<SmsCodeCheck> {
+    const code = this.#codes.get(key);
+    if (!code) return Promise.resolve('missing');
+    if (code.expiresAt <= nowMs) {
+      this.#codes.delete(key);
+      return Promise.resolve('expired');
+    }
+    code.checks += 1;
+    if (code.hash === hash) {
+      this.#codes.delete(key);
+      return Promise.resolve('ok');
+    }
+    if (code.checks >= maxChecks) {
+      this.#codes.delete(key);
+      return Promise.resolve('exhausted');
+    }
+    return Promise.resolve('mismatch');
   }
 }

@@ -1,4 +1,4 @@
-import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, TotpRecord } from '../../mfa/store.ts';
+import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import type { RedisClient } from './client.ts';
 
 /** Accepts a time step only if it is later than the stored one. */
@@ -38,7 +38,8 @@ const LOCK_STATE_TTL_SECONDS = 24 * 3600;
 
 /**
  * MFA data in Redis. All of a user's factors live in one hash, so each script touches one key:
- *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, recovery (SHA-256), preferred
+ *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), preferred
+ *   {prefix}sms:<key>              HASH hash, expiresAt, checks (one sent code), TTL = its validity
  *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
  *   {prefix}flow:<key>             JSON, with a TTL
  */
@@ -89,9 +90,26 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return method === 'totp' || method === 'sms' ? method : undefined;
   }
 
-  async methodsOf(userId: string): Promise<{ totp: boolean; preferred: MethodId | undefined }> {
-    const [totp, preferred] = await this.#redis.hmGet(this.#key(userId), ['totp', 'preferred']);
-    return { totp: totp != null, preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined };
+  async getPhone(userId: string): Promise<PhoneRecord | undefined> {
+    const json = await this.#redis.hGet(this.#key(userId), 'phone');
+    return json == null ? undefined : (JSON.parse(json) as PhoneRecord);
+  }
+
+  async savePhone(userId: string, record: PhoneRecord): Promise<void> {
+    await this.#redis.hSet(this.#key(userId), 'phone', JSON.stringify(record));
+  }
+
+  async removePhone(userId: string): Promise<void> {
+    await this.#redis.hDel(this.#key(userId), 'phone');
+  }
+
+  async methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }> {
+    const [totp, phone, preferred] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred']);
+    return {
+      totp: totp != null,
+      phone: phone == null ? undefined : (JSON.parse(phone) as PhoneRecord),
+      preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined,
+    };
   }
 
   async setPreferredMethod(userId: string, method: MethodId): Promise<void> {
@@ -154,5 +172,34 @@ export class RedisFlowStore implements FlowStore {
 
   async delete(key: string): Promise<void> {
     await this.#redis.del(this.#prefix + key);
+  }
+}
+
+/** Mirrors MemorySmsCodeStore.check. ARGV: hash, now, maxChecks. */
+const CHECK_SMS_CODE = `
+local stored = redis.call('HMGET', KEYS[1], 'hash', 'expiresAt')
+if not stored[1] then return 'missing' end
+if tonumber(stored[2]) <= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) return 'expired' end
+local checks = redis.call('HINCRBY', KEYS[1], 'checks', 1)
+if stored[1] == ARGV[1] then redis.call('DEL', KEYS[1]) return 'ok' end
+if checks >= tonumber(ARGV[3]) then redis.call('DEL', KEYS[1]) return 'exhausted' end
+return 'mismatch'`;
+
+export class RedisSmsCodeStore implements SmsCodeStore {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}sms:`;
+  }
+
+  async put(key: string, hash: string, expiresAtMs: number, ttlSeconds: number): Promise<void> {
+    const redisKey = this.#prefix + key;
+    await this.#redis.multi().del(redisKey).hSet(redisKey, { hash, expiresAt: String(expiresAtMs), checks: '0' }).expire(redisKey, ttlSeconds).exec();
+  }
+
+  async check(key: string, hash: string, nowMs: number, maxChecks: number): Promise<SmsCodeCheck> {
+    return (await this.#redis.eval(CHECK_SMS_CODE, { keys: [this.#prefix + key], arguments: [hash, String(nowMs), String(maxChecks)] })) as SmsCodeCheck;
   }
 }

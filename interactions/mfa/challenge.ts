@@ -1,6 +1,7 @@
 import type { User } from '../../directory/types.ts';
 import type { AttemptResult } from '../../mfa/mfa.ts';
 import { renderPage } from '../../views/render.ts';
+import { maskPhone } from '../../mfa/sms_rules.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
 import { readForm } from '../forms.ts';
 import { finishMfa, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
@@ -21,13 +22,19 @@ export async function showChallenge(ctx: InteractionContext, deps: MfaRouteDeps)
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);
     return;
   }
-  const { methods, preferred } = await deps.mfa.methods(user.id);
+  const { methods, preferred, phone } = await deps.mfa.methods(user.id);
   if (methods.length > 1) {
     renderPage(ctx, 'mfa_choose', { title: 'How Do You Want to Verify Your Identity' }, {
       uid: ctx.state.interaction.uid,
       methods,
       preferred: preferred ?? methods[0],
+      maskedPhone: phone ? maskPhone(phone.e164) : '',
     });
+    return;
+  }
+  if (methods[0] === 'sms' && phone) {
+    // A text is sent only on an explicit POST, never on a GET that a browser may prefetch.
+    renderPage(ctx, 'sms_send', { title: 'Verify Your Identity' }, { uid: ctx.state.interaction.uid, maskedPhone: maskPhone(phone.e164) });
     return;
   }
   showCodePage(ctx, user);
@@ -78,8 +85,9 @@ export function showRecoveryEntry(ctx: InteractionContext, error?: { message: st
 }
 
 /**
- * A correct recovery code signs the user in, but the authenticator is treated as lost: it is
- * removed and the user goes on to set up a new one, which issues a new recovery code to save.
+ * A correct recovery code signs the user in, but the device is treated as lost: the authenticator
+ * and the phone number are removed and the user goes on to set up a new factor, which issues a new
+ * recovery code to save.
  */
 export function submitRecoveryCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
@@ -95,7 +103,8 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
       showRecoveryEntry(ctx, { message: WRONG_RECOVERY, status: 401 });
       return;
     }
-    await deps.mfa.totp.remove(accountId);
+    // The device is lost: every second factor goes, the number too (it may be on the lost phone).
+    await Promise.all([deps.mfa.totp.remove(accountId), deps.mfa.sms.remove(accountId)]);
     await writeFlow(ctx, deps.mfa, { recovered: true, amr: [...deps.mfa.recoveryCode.amr] });
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);
@@ -106,7 +115,7 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
  * Too many failures. The failure that triggers the lock also ends this sign-in and its browser
  * session, so the user must start again with the password once the lock has passed.
  */
-async function showLocked(ctx: InteractionContext, deps: MfaRouteDeps, result: { retryAfterSeconds: number; justLocked: boolean }): Promise<void> {
+export async function showLocked(ctx: InteractionContext, deps: MfaRouteDeps, result: { retryAfterSeconds: number; justLocked: boolean }): Promise<void> {
   const { interaction } = ctx.state;
   if (result.justLocked) {
     const sessionId = interaction.session?.cookie;

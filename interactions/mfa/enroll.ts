@@ -1,13 +1,16 @@
 import { canSkipEnrollment } from '../../mfa/gate.ts';
+import { SMS_REFUSAL_MESSAGES } from '../../mfa/sms_rules.ts';
 import { renderPage } from '../../views/render.ts';
 import { readForm } from '../forms.ts';
 import { CodeForm, RecoveryAckForm } from './forms.ts';
 import type { InteractionContext } from '../context.ts';
+import type { User } from '../../directory/types.ts';
+import type { MfaFactor } from '../../mfa/factor.ts';
 import { finishInteraction } from '../context.ts';
 import { finishMfa, interactionAccount, interactionUser, readFlow, requestMeta, stepUpOf, writeFlow, type MfaRouteDeps } from './flow.ts';
 
 /** Enrollment screens: at the mfa_enroll prompt, or at the mfa prompt right after a recovery code. */
-async function requireEnrollmentStep(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
+export async function requireEnrollmentStep(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
   const prompt = ctx.state.interaction.prompt.name;
   if (prompt === 'mfa_enroll') return;
   if (prompt === 'mfa' && (await readFlow(ctx, deps.mfa)).recovered) return;
@@ -44,10 +47,11 @@ export function showMethods(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     await requireEnrollmentStep(ctx, deps);
     const account = await interactionAccount(ctx, deps.mfa);
+    const sms = account.requirement.methods.sms;
     renderPage(ctx, 'mfa_methods', { title: 'Select an Authentication Method' }, {
       uid: ctx.state.interaction.uid,
       recovered: (await readFlow(ctx, deps.mfa)).recovered === true,
-      methods: account.requirement.methods,
+      smsRefusal: sms.allowed ? undefined : SMS_REFUSAL_MESSAGES[sms.reason],
     });
   };
 }
@@ -83,21 +87,31 @@ export function confirmTotp(deps: MfaRouteDeps) {
       await renderTotpSetup(ctx, deps, { message, status: 400 });
       return;
     }
-    const meta = requestMeta(ctx);
-    const { events } = deps.mfa;
-    await events.record(outcome.replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', user, meta, { factor: 'totp' });
-    await deps.mfa.deps.store.setPreferredMethod(user.id, 'totp');
-    const code = await deps.mfa.recoveryCode.issue(user.id);
-    await events.record('mfa.recovery_code_issued', user, meta);
-    const flow = await readFlow(ctx, deps.mfa);
-    await writeFlow(ctx, deps.mfa, {
-      ...flow,
-      amr: [...(flow.amr ?? []), ...deps.mfa.totp.amr],
-      sealedRecoveryCode: deps.mfa.deps.box.seal(code, user.id),
-    });
-    ctx.status = 303;
-    ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/recovery-code`);
+    await completeEnrollment(ctx, deps, user, deps.mfa.totp, outcome.replaced);
   };
+}
+
+/**
+ * After a factor is committed: the event (and its email), the method becomes the default, and a new
+ * recovery code is issued and kept sealed until the user confirms they saved it.
+ */
+export async function completeEnrollment(ctx: InteractionContext, deps: MfaRouteDeps, user: User, factor: MfaFactor, replaced: boolean): Promise<void> {
+  const meta = requestMeta(ctx);
+  const { events } = deps.mfa;
+  const method = factor.id === 'sms' ? 'sms' : 'totp';
+  await events.record(replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', user, meta, { factor: factor.id });
+  await deps.mfa.deps.store.setPreferredMethod(user.id, method);
+  const code = await deps.mfa.recoveryCode.issue(user.id);
+  await events.record('mfa.recovery_code_issued', user, meta);
+  const flow = await readFlow(ctx, deps.mfa);
+  await writeFlow(ctx, deps.mfa, {
+    ...flow,
+    pendingPhone: undefined,
+    amr: [...(flow.amr ?? []), ...factor.amr],
+    sealedRecoveryCode: deps.mfa.deps.box.seal(code, user.id),
+  });
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/recovery-code`);
 }
 
 /** The new recovery code, readable until the user confirms they saved it. */

@@ -3,6 +3,7 @@ import { acrClaimFromParam, stepUpRequested } from '../../mfa/gate.ts';
 import type { Mfa, MfaAccount } from '../../mfa/mfa.ts';
 import type { User } from '../../directory/types.ts';
 import type { RequestMeta } from '../../mfa/security_events.ts';
+import type { FactorContext } from '../../mfa/factor.ts';
 import { ACR, AMR, FIRST_FACTOR_AMR } from '../../provider/acr.ts';
 import { finishInteraction, type InteractionContext } from '../context.ts';
 
@@ -14,6 +15,8 @@ export interface MfaFlowState {
   amr?: string[];
   /** The new recovery code, sealed, until the user confirms they saved it. */
   sealedRecoveryCode?: string;
+  /** The number an SMS enrollment code was sent to, until the code comes back. */
+  pendingPhone?: { e164: string; country: string };
 }
 
 const FLOW_TTL_SECONDS = 15 * 60;
@@ -56,8 +59,9 @@ export async function interactionUser(ctx: InteractionContext, mfa: Mfa): Promis
   return user;
 }
 
-export function requestMeta(ctx: InteractionContext): RequestMeta {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') };
+/** Who is asking, for audit events and limits, and the interaction a code is bound to. */
+export function requestMeta(ctx: InteractionContext): RequestMeta & FactorContext {
+  return { ip: ctx.ip, userAgent: ctx.get('user-agent'), interactionId: ctx.state.interaction.uid };
 }
 
 export function stepUpOf(ctx: InteractionContext): boolean {

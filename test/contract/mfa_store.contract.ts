@@ -54,10 +54,14 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal(await s.factors.getPreferredMethod('u'), undefined);
     await s.factors.setPreferredMethod('u', 'totp');
     assert.equal(await s.factors.getPreferredMethod('u'), 'totp');
-    assert.deepEqual(await s.factors.methodsOf('u'), { totp: false, preferred: 'totp' });
+    assert.deepEqual(await s.factors.methodsOf('u'), { totp: false, phone: undefined, preferred: 'totp' });
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
-    assert.deepEqual(await s.factors.methodsOf('u'), { totp: true, preferred: 'totp' });
-    assert.deepEqual(await s.factors.methodsOf('nobody'), { totp: false, preferred: undefined });
+    const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
+    await s.factors.savePhone('u', phone);
+    assert.deepEqual(await s.factors.methodsOf('u'), { totp: true, phone, preferred: 'totp' });
+    assert.deepEqual(await s.factors.methodsOf('nobody'), { totp: false, phone: undefined, preferred: undefined });
+    await s.factors.removePhone('u');
+    assert.equal(await s.factors.getPhone('u'), undefined);
   });
 
   it('locks after the maximum failures, with growing delays, and resets', async () => {

@@ -268,8 +268,12 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.match(page.body, /Two-Factor Authentication Required/);
     assert.doesNotMatch(page.body, /Skip for now/);
     const methods = await browser.get(`/interaction/${uid}/mfa/methods`);
-    assert.match(methods.body, /Authenticator App/);
-    assert.doesNotMatch(methods.body, /SMS|Phone/);
+    assert.match(methods.body, /href="\/interaction\/[\w-]+\/mfa\/totp"/);
+    assert.doesNotMatch(methods.body, /href="\/interaction\/[\w-]+\/mfa\/sms"/, 'no way to SMS');
+    assert.match(methods.body, /Procore Pay payors must use an authenticator app/);
+    const sms = await browser.get(`/interaction/${uid}/mfa/sms`);
+    assert.equal(sms.status, 403);
+    assert.match(sms.body, /authenticator app/);
   });
 }
 

@@ -7,6 +7,7 @@ const KEYS = {
   SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
   MFA_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
 };
+const TWILIO = { SMS_GATEWAY: 'twilio', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'token', TWILIO_FROM: '+15005550006' };
 
 describe('configuration', () => {
   it('defaults: port 3000, issuer on localhost, in-memory stores, ephemeral keys', () => {
@@ -36,9 +37,17 @@ describe('configuration', () => {
   }
 
   it('production starts with everything shared set', () => {
-    const config = loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', ...KEYS });
+    const config = loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', ...KEYS, ...TWILIO });
     assert.equal(config.ephemeralKeys, false);
     assert.deepEqual(config.redis, { url: 'redis://r:6379', prefix: 'idp:' });
+  });
+
+  it('production refuses the logging SMS gateway; Twilio needs its credentials', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r', ...KEYS }), /SMS_GATEWAY=log .* development only/);
+    assert.throws(() => loadConfig({ SMS_GATEWAY: 'twilio', TWILIO_ACCOUNT_SID: 'AC1' }), /needs TWILIO_AUTH_TOKEN, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID/);
+    const config = loadConfig({ ...TWILIO, TWILIO_FROM: undefined, TWILIO_MESSAGING_SERVICE_SID: 'MG1', TWILIO_API_BASE: 'http://127.0.0.1:9/' });
+    assert.deepEqual(config.sms.gateway, { kind: 'twilio', accountSid: 'AC123', authToken: 'token', from: { messagingServiceSid: 'MG1' }, apiBase: 'http://127.0.0.1:9' });
+    assert.deepEqual(loadConfig({}).sms.countries, ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK']);
   });
 
   it('refuses Redis without an encryption key, whose secrets would not survive a restart', () => {

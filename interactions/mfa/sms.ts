@@ -1,0 +1,218 @@
+import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
+import type { SendResult } from '../../mfa/factors/sms.ts';
+import { checkSmsNumber, maskPhone, SMS_REFUSAL_MESSAGES, USE_THE_APP } from '../../mfa/sms_rules.ts';
+import type { AllowedMethods } from '../../mfa/policy.ts';
+import { renderPage } from '../../views/render.ts';
+import { requirePrompt, type InteractionContext } from '../context.ts';
+import { readForm } from '../forms.ts';
+import { completeEnrollment, requireEnrollmentStep } from './enroll.ts';
+import { finishMfa, interactionAccount, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { CodeForm, MethodForm, PhoneForm } from './forms.ts';
+import { showLocked } from './challenge.ts';
+
+const WRONG_CODE = 'That code is not right or has expired. Check the latest text message, or send a new code.';
+const MALFORMED_CODE = 'Enter the 6-digit code from the text message.';
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
+
+/** The countries a user may pick: the configured list, narrowed by Procore Pay rules. */
+function countryOptions(sms: AllowedMethods['sms'], configured: string[]): { code: string; name: string; dial: string }[] {
+  const allowed = sms.allowed ? (sms.onlyCountries === 'default' ? configured : configured.filter((c) => sms.onlyCountries.includes(c))) : [];
+  return allowed.map((code) => ({ code, name: regionNames.of(code) ?? code, dial: `+${getCountryCallingCode(code as CountryCode)}` }));
+}
+
+// ---- Enrollment: Set Up SMS Verification → Enter the 6-Digit Verification Code → recovery code ----
+
+export function showSmsSetup(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    await renderSmsSetup(ctx, deps);
+  };
+}
+
+async function renderSmsSetup(ctx: InteractionContext, deps: MfaRouteDeps, error?: { message: string; status: number }, values?: { country: string; phone: string }): Promise<void> {
+  const account = await interactionAccount(ctx, deps.mfa);
+  const sms = account.requirement.methods.sms;
+  if (!sms.allowed) {
+    renderPage(ctx, 'sms_unavailable', { title: 'SMS Verification Is Not Available', status: 403 }, {
+      uid: ctx.state.interaction.uid,
+      message: `${SMS_REFUSAL_MESSAGES[sms.reason]} ${USE_THE_APP}`,
+      enrolling: true,
+      hasTotp: false,
+    });
+    return;
+  }
+  renderPage(ctx, 'sms_setup', { title: 'Set Up SMS Verification', status: error?.status ?? 200 }, {
+    uid: ctx.state.interaction.uid,
+    countries: countryOptions(sms, deps.mfa.deps.smsCountries),
+    error: error?.message,
+    country: values?.country ?? '',
+    phone: values?.phone ?? '',
+  });
+}
+
+/** "Send Text Message": the number must pass the rules, then the send limits. */
+export function sendEnrollmentCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    const account = await interactionAccount(ctx, deps.mfa);
+    const form = readForm(ctx, PhoneForm);
+    const values = form.ok ? form.value : { country: '', phone: '' };
+    const verdict = form.ok ? checkSmsNumber({ number: values.phone, country: values.country }, account.requirement.methods.sms, deps.mfa.deps.smsCountries) : { allowed: false as const, reason: 'invalid' as const };
+    if (!verdict.allowed) {
+      await renderSmsSetup(ctx, deps, { message: `${SMS_REFUSAL_MESSAGES[verdict.reason]} ${USE_THE_APP}`, status: 400 }, values);
+      return;
+    }
+    const phone = { e164: verdict.e164, country: verdict.country };
+    const result = await deps.mfa.sms.sendEnrollmentCode(account.user, phone, requestMeta(ctx), ctx.ip);
+    if (!result.sent) {
+      await showCannotSend(ctx, deps, result, { enrolling: true });
+      return;
+    }
+    await writeFlow(ctx, deps.mfa, { ...(await readFlow(ctx, deps.mfa)), pendingPhone: phone });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/sms/verify`);
+  };
+}
+
+async function pendingPhone(ctx: InteractionContext, deps: MfaRouteDeps): Promise<{ e164: string; country: string }> {
+  const phone = (await readFlow(ctx, deps.mfa)).pendingPhone;
+  if (!phone) ctx.throw(400, 'No verification code was sent in this sign-in. Enter your phone number again.');
+  return phone;
+}
+
+export function showEnrollmentCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    renderCodePage(ctx, { action: 'mfa/sms/verify', resend: 'mfa/sms/resend', masked: maskPhone((await pendingPhone(ctx, deps)).e164) });
+  };
+}
+
+export function resendEnrollmentCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    const phone = await pendingPhone(ctx, deps);
+    const result = await deps.mfa.sms.sendEnrollmentCode(await interactionUser(ctx, deps.mfa), phone, requestMeta(ctx), ctx.ip);
+    if (!result.sent) {
+      await showCannotSend(ctx, deps, result, { enrolling: true });
+      return;
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/sms/verify`);
+  };
+}
+
+export function confirmEnrollmentCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    await requireEnrollmentStep(ctx, deps);
+    const phone = await pendingPhone(ctx, deps);
+    const user = await interactionUser(ctx, deps.mfa);
+    const form = readForm(ctx, CodeForm);
+    const outcome = await deps.mfa.sms.confirmEnrollment(user, phone, requestMeta(ctx), form.ok ? form.value.code : '');
+    if (!outcome.ok) {
+      renderCodePage(ctx, { action: 'mfa/sms/verify', resend: 'mfa/sms/resend', masked: maskPhone(phone.e164), error: outcome.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 400 });
+      return;
+    }
+    await completeEnrollment(ctx, deps, user, deps.mfa.sms, outcome.replaced ?? false);
+  };
+}
+
+// ---- Challenge: choose a method, send a code, enter it ----
+
+/** The chooser and the "Send Text Message" button both post here: SMS sends a code, the app needs nothing. */
+export function chooseMethod(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    requirePrompt(ctx, 'mfa');
+    const form = readForm(ctx, MethodForm);
+    const uid = ctx.state.interaction.uid;
+    if (!form.ok) ctx.throw(400, 'Choose how you want to verify your identity.');
+    if (form.value.method === 'totp') {
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${uid}/mfa/verify`);
+      return;
+    }
+    const result = await deps.mfa.sms.sendLoginCode(await interactionUser(ctx, deps.mfa), requestMeta(ctx), ctx.ip);
+    if (!result.sent) {
+      await showCannotSend(ctx, deps, result, { enrolling: false });
+      return;
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${uid}/mfa/sms/code`);
+  };
+}
+
+export function showLoginCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    requirePrompt(ctx, 'mfa');
+    const { phone } = await deps.mfa.methods(interactionAccountId(ctx));
+    if (!phone) ctx.throw(400, 'There is no phone number on this account.');
+    renderCodePage(ctx, { action: 'mfa/sms/code', resendMethod: 'sms', masked: maskPhone(phone.e164), recovery: true });
+  };
+}
+
+export function submitLoginCode(deps: MfaRouteDeps) {
+  return async (ctx: InteractionContext): Promise<void> => {
+    requirePrompt(ctx, 'mfa');
+    const accountId = interactionAccountId(ctx);
+    const form = readForm(ctx, CodeForm);
+    const result = await deps.mfa.attempt(accountId, deps.mfa.sms, form.ok ? form.value.code : '', requestMeta(ctx));
+    if (result.outcome === 'success') {
+      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'sms'), finishMfa(ctx, deps, deps.mfa.sms.amr, { clearFlow: false })]);
+      return;
+    }
+    if (result.outcome === 'locked') {
+      await showLocked(ctx, deps, result);
+      return;
+    }
+    const { phone } = await deps.mfa.methods(accountId);
+    renderCodePage(ctx, {
+      action: 'mfa/sms/code',
+      resendMethod: 'sms',
+      masked: phone ? maskPhone(phone.e164) : '',
+      recovery: true,
+      error: result.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE,
+      status: 401,
+    });
+  };
+}
+
+interface CodePage {
+  action: string;
+  masked: string;
+  /** Enrollment resends post to its own route; the challenge resends through the chooser. */
+  resend?: string;
+  resendMethod?: 'sms';
+  recovery?: boolean;
+  error?: string;
+  status?: number;
+}
+
+function renderCodePage(ctx: InteractionContext, page: CodePage): void {
+  renderPage(ctx, 'sms_code', { title: 'Enter the 6-Digit Verification Code', status: page.status ?? 200 }, { uid: ctx.state.interaction.uid, ...page });
+}
+
+/**
+ * A text that cannot go out (a limit, the cooldown, the gateway): a clear page that offers the
+ * other ways in. Never a 5xx, and the interaction stays usable.
+ */
+async function showCannotSend(ctx: InteractionContext, deps: MfaRouteDeps, result: Extract<SendResult, { sent: false }>, options: { enrolling: boolean }): Promise<void> {
+  const accountId = interactionAccountId(ctx);
+  const { methods } = await deps.mfa.methods(accountId);
+  if (result.reason === 'cooldown' || result.reason === 'limit') {
+    const user = await interactionUser(ctx, deps.mfa);
+    await deps.mfa.events.record('mfa.sms_refused', user, requestMeta(ctx), { reason: result.reason });
+  }
+  const wait = result.retryAfterSeconds ?? 0;
+  const message =
+    result.reason === 'cooldown'
+      ? `A code was just sent. Wait ${wait} seconds before asking for another one.`
+      : result.reason === 'limit'
+        ? 'Too many text messages were sent for this account or number. Try again later.'
+        : 'We could not send a text message right now.';
+  if (wait > 0) ctx.set('Retry-After', String(wait));
+  renderPage(ctx, 'sms_unavailable', { title: 'Text Message Not Sent', status: result.reason === 'gateway' ? 200 : 429 }, {
+    uid: ctx.state.interaction.uid,
+    message,
+    enrolling: options.enrolling,
+    hasTotp: methods.includes('totp'),
+  });
+}
