@@ -40,7 +40,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'a comma-separated list of ISO country codes, e.g. US,CA,GB')
     .default('US,CA,MX,GB,IE,FR,DE,ES,IT,AU,NZ,SG,HK'),
-  SMS_COOLDOWN_SECONDS: z.coerce.number().int().positive().default(30),
+  SMS_COOLDOWN_SECONDS: z.coerce.number().int().nonnegative().default(30),
   SMS_MAX_PER_NUMBER_HOUR: z.coerce.number().int().positive().default(5),
   SMS_MAX_PER_NUMBER_DAY: z.coerce.number().int().positive().default(10),
   SMS_MAX_PER_ACCOUNT_HOUR: z.coerce.number().int().positive().default(5),

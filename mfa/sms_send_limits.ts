@@ -13,11 +13,11 @@ const DAY = 86400;
  * when it is allowed, before the gateway is called, so a failing gateway cannot be hammered either.
  */
 export class SmsSendLimits {
-  readonly #cooldown: RateLimiterAbstract;
+  readonly #cooldown: RateLimiterAbstract | undefined;
   readonly #caps: { limiter: RateLimiterAbstract; key: (s: SendSubject) => string; points: number }[];
 
   constructor(limits: SmsLimits, make: LimiterFactory) {
-    this.#cooldown = make('sms_cooldown', 1, limits.cooldownSeconds);
+    this.#cooldown = limits.cooldownSeconds > 0 ? make('sms_cooldown', 1, limits.cooldownSeconds) : undefined;
     const cap = (name: string, points: number, seconds: number, key: (s: SendSubject) => string) => ({ limiter: make(name, points, seconds), key, points });
     this.#caps = [
       cap('sms_number_h', limits.perNumber.hour, HOUR, (s) => s.number),
@@ -37,7 +37,7 @@ export class SmsSendLimits {
     const full = used.flatMap((res, i) => (res !== null && res.consumedPoints >= (this.#caps[i]?.points ?? 0) ? [res.msBeforeNext] : []));
     if (full.length > 0) return { allowed: false, reason: 'limit', retryAfterSeconds: Math.ceil(Math.max(...full) / 1000) };
     try {
-      await this.#cooldown.consume(subject.number);
+      await this.#cooldown?.consume(subject.number);
     } catch (err) {
       if (err instanceof RateLimiterRes) return { allowed: false, reason: 'cooldown', retryAfterSeconds: Math.ceil(err.msBeforeNext / 1000) };
       throw err;

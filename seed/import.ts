@@ -4,6 +4,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import { hashPassword } from '../directory/passwords.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { toClientMetadata } from '../provider/clients.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
 import type { MfaFactorStore } from '../mfa/store.ts';
@@ -54,7 +55,7 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
   }));
 
   const users = await Promise.all(
-    seed.users.map(async (u): Promise<{ user: User; memberships: Membership[]; totpSecret: string | undefined }> => {
+    seed.users.map(async (u): Promise<{ user: User; memberships: Membership[]; totpSecret: string | undefined; smsPhone: string | undefined }> => {
       const existing = await stores.directory.findUserByEmail(u.email);
       const id = u.id ?? existing?.id ?? `usr_${randomBytes(12).toString('base64url')}`;
       const user: User = {
@@ -74,15 +75,17 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
         permissions: m.permissions,
         payRoles: m.payRoles,
       }));
-      return { user, memberships, totpSecret: u.totp?.secret.replace(/=+$/, '') };
+      return { user, memberships, totpSecret: u.totp?.secret.replace(/=+$/, ''), smsPhone: u.smsPhone };
     }),
   );
 
   for (const company of companies) await stores.directory.saveCompany(company);
-  for (const { user, memberships, totpSecret } of users) {
+  for (const { user, memberships, totpSecret, smsPhone } of users) {
     await stores.directory.saveUser(user);
     for (const membership of memberships) await stores.directory.saveMembership(membership);
     if (totpSecret) await stores.mfaFactors.saveTotp(user.id, { sealedSecret: stores.box.seal(totpSecret, user.id), createdAt: Date.now() }, 0);
+    const country = smsPhone ? parsePhoneNumberFromString(smsPhone)?.country : undefined;
+    if (smsPhone && country) await stores.mfaFactors.savePhone(user.id, { e164: smsPhone, country, createdAt: Date.now() });
   }
   const clientStore = stores.oidcAdapter('Client');
   for (const client of seed.clients) {

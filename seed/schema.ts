@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
 
@@ -38,6 +39,14 @@ const UserSeed = z.strictObject({
   memberships: z.array(MembershipSeed).default([]),
   /** An existing authenticator-app enrollment to migrate; the secret is encrypted on import. */
   totp: z.strictObject({ secret: z.string().regex(/^[A-Z2-7]{16,}=*$/, 'a base32 secret of at least 80 bits') }).optional(),
+  /** An existing SMS enrollment to migrate: a mobile number in E.164. */
+  smsPhone: z
+    .string()
+    .refine((n) => {
+      const phone = parsePhoneNumberFromString(n);
+      return phone?.isValid() === true && phone.number === n && phone.country !== undefined;
+    }, 'a valid phone number in E.164, e.g. +14155550123')
+    .optional(),
 });
 
 const ClientSeed = z.strictObject({
