@@ -1,5 +1,7 @@
 import type { User } from '../../directory/types.ts';
 import type { AttemptResult } from '../../mfa/mfa.ts';
+import type { SmsFactor } from '../../mfa/factors/sms.ts';
+import type { TotpFactor } from '../../mfa/factors/totp.ts';
 import { renderPage } from '../../views/render.ts';
 import { maskPhone } from '../../mfa/sms_rules.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
@@ -57,21 +59,30 @@ export function showVerify(deps: MfaRouteDeps) {
   };
 }
 
+/**
+ * One challenge attempt with an app or SMS code. Success finishes MFA (and makes the method the
+ * default), a lock answers with the lock page; a plain failure is returned for the step's own page.
+ */
+export async function attemptCode(ctx: InteractionContext, deps: MfaRouteDeps, factor: TotpFactor | SmsFactor): Promise<'malformed' | 'invalid' | undefined> {
+  requirePrompt(ctx, 'mfa');
+  const accountId = interactionAccountId(ctx);
+  const form = readForm(ctx, CodeForm);
+  const result: AttemptResult = await deps.mfa.attempt(accountId, factor, form.ok ? form.value.code : '', requestMeta(ctx));
+  if (result.outcome === 'success') {
+    await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, factor.id), finishMfa(ctx, deps, factor.amr, { clearFlow: false })]);
+    return undefined;
+  }
+  if (result.outcome === 'locked') {
+    await showLocked(ctx, deps, result);
+    return undefined;
+  }
+  return result.reason;
+}
+
 export function submitTotp(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    requirePrompt(ctx, 'mfa');
-    const accountId = interactionAccountId(ctx);
-    const form = readForm(ctx, CodeForm);
-    const result: AttemptResult = await deps.mfa.attempt(accountId, deps.mfa.totp, form.ok ? form.value.code : '', requestMeta(ctx));
-    if (result.outcome === 'success') {
-      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'totp'), finishMfa(ctx, deps, deps.mfa.totp.amr, { clearFlow: false })]);
-      return;
-    }
-    if (result.outcome === 'locked') {
-      await showLocked(ctx, deps, result);
-      return;
-    }
-    showCodePage(ctx, await interactionUser(ctx, deps.mfa), { message: result.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 401 });
+    const failure = await attemptCode(ctx, deps, deps.mfa.totp);
+    if (failure) showCodePage(ctx, await interactionUser(ctx, deps.mfa), { message: failure === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 401 });
   };
 }
 

@@ -6,9 +6,9 @@ import { renderPage } from '../../views/render.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
 import { readForm } from '../forms.ts';
 import { completeEnrollment, requireEnrollmentStep } from './enroll.ts';
-import { finishMfa, interactionAccount, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { interactionAccount, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
 import { CodeForm, MethodForm, PhoneForm } from './forms.ts';
-import { showLocked } from './challenge.ts';
+import { attemptCode } from './challenge.ts';
 
 const WRONG_CODE = 'That code is not right or has expired. Check the latest text message, or send a new code.';
 const MALFORMED_CODE = 'Enter the 6-digit code from the text message.';
@@ -151,25 +151,15 @@ export function showLoginCode(deps: MfaRouteDeps) {
 
 export function submitLoginCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    requirePrompt(ctx, 'mfa');
-    const accountId = interactionAccountId(ctx);
-    const form = readForm(ctx, CodeForm);
-    const result = await deps.mfa.attempt(accountId, deps.mfa.sms, form.ok ? form.value.code : '', requestMeta(ctx));
-    if (result.outcome === 'success') {
-      await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, 'sms'), finishMfa(ctx, deps, deps.mfa.sms.amr, { clearFlow: false })]);
-      return;
-    }
-    if (result.outcome === 'locked') {
-      await showLocked(ctx, deps, result);
-      return;
-    }
-    const { phone } = await deps.mfa.methods(accountId);
+    const failure = await attemptCode(ctx, deps, deps.mfa.sms);
+    if (!failure) return;
+    const { phone } = await deps.mfa.methods(interactionAccountId(ctx));
     renderCodePage(ctx, {
       action: 'mfa/sms/code',
       resendMethod: 'sms',
       masked: phone ? maskPhone(phone.e164) : '',
       recovery: true,
-      error: result.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE,
+      error: failure === 'malformed' ? MALFORMED_CODE : WRONG_CODE,
       status: 401,
     });
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Browser } from '../helpers/browser.ts';
 import { openAuthorization, submitCredentials } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
-import { useRedis } from '../helpers/redis_suite.ts';
+import { onEachBackend } from '../helpers/backends.ts';
 import { authorizationRequest, CLIENTS, relyingParty } from '../helpers/rp.ts';
 
 function throttleSuite(backend: () => Backend): void {
@@ -50,12 +50,4 @@ function throttleSuite(backend: () => Backend): void {
   });
 }
 
-describe('failed-password limits on the in-memory stores', () => {
-  throttleSuite(() => ({ kind: 'memory' }));
-});
-
-describe('failed-password limits on Redis', () => {
-  const redis = useRedis();
-  let run = 0;
-  throttleSuite(() => ({ kind: 'redis', url: redis().url, prefix: `${redis().prefix}${++run}:` }));
-});
+onEachBackend('failed-password limits', throttleSuite);

@@ -4,7 +4,7 @@ import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { ERIN_SECRET, landOnPage, passwordStep, totpNow } from '../helpers/mfa.ts';
-import { useRedis } from '../helpers/redis_suite.ts';
+import { onEachBackend } from '../helpers/backends.ts';
 import { authorizationRequest, CLIENTS, relyingParty, type oidc } from '../helpers/rp.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
 
@@ -76,12 +76,4 @@ function lockoutSuite(backend: () => Backend): void {
   });
 }
 
-describe('MFA lockout on the in-memory stores', () => {
-  lockoutSuite(() => ({ kind: 'memory' }));
-});
-
-describe('MFA lockout on Redis', () => {
-  const redis = useRedis();
-  let run = 0;
-  lockoutSuite(() => ({ kind: 'redis', url: redis().url, prefix: `${redis().prefix}${++run}:` }));
-});
+onEachBackend('MFA lockout', lockoutSuite);
