@@ -54,7 +54,7 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.match(wrong.body, /not right or has expired/);
     assert.equal(await running.idp.stores.mfaFactors.getTotp('usr_fred'), undefined);
 
-    const { resume } = await enrollTotp(browser, uid, clock);
+    const { resume, secret, recoveryCode } = await enrollTotp(browser, uid, clock);
     const tokens = await tokensFor(browser, request, resume);
     const claims = tokens.claims()!;
     assert.deepEqual(claims['amr'], ['pwd', 'otp', 'mfa']);
@@ -63,6 +63,9 @@ export function mfaFlowSuite(backend: () => Backend): void {
 
     assert.equal(smtp.to('fred@summit.test', 'Two-factor authentication is on').length, 1);
     assert.equal(smtp.to('fred@summit.test', 'new recovery code').length, 1);
+    for (const mail of smtp.to('fred@summit.test')) {
+      for (const secretValue of [secret, recoveryCode, recoveryCode.replaceAll('-', '')]) assert.ok(!mail.raw.includes(secretValue), 'no code or secret in an email');
+    }
   });
 
   it('challenges an enrolled user and reports otp and mfa in the ID token', async () => {

@@ -148,6 +148,7 @@ export function smsFlowSuite(backend: () => Backend): void {
     const wrong = code === '111111' ? '222222' : '111111';
     for (let i = 0; i < 5; i++) assert.equal((await browser.post(`/interaction/${uid}/mfa/sms/code`, { code: wrong })).status, 401);
     assert.equal((await browser.post(`/interaction/${uid}/mfa/sms/code`, { code })).status, 401, 'the right code no longer works');
+    assert.equal((await running.idp.stores.mfaLockout.read('usr_sam')).failures, 6, 'SMS failures count toward the account lockout');
   });
 
   it('parallel submissions of one code: exactly one success', async () => {

@@ -82,6 +82,15 @@ describe('TOTP factor', () => {
     assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', code), { ok: true, replaced: false });
     assert.equal(await factor.isEnrolled(user.id), true);
     assert.equal((await factor.verify(user.id, code)).ok, false, 'the enrollment code cannot be replayed to log in');
+
+    // A second app replaces the first, once verified.
+    const next = await factor.startEnrollment(user, 'interaction-3');
+    clock.advance(30_000);
+    const nextCode = await generate({ secret: next.setupKey, epoch: 1111111139 });
+    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-3', nextCode), { ok: true, replaced: true });
+    clock.advance(30_000);
+    assert.equal((await factor.verify(user.id, await generate({ secret: setup.setupKey, epoch: 1111111169 }))).ok, false, 'the old app no longer works');
+    assert.equal((await factor.verify(user.id, await generate({ secret: next.setupKey, epoch: 1111111169 }))).ok, true);
   });
 });
 
