@@ -35,7 +35,6 @@ export interface MfaFactorStore {
   /** Replaces the user's SMS number. */
   savePhone(userId: string, record: PhoneRecord): Promise<void>;
   removePhone(userId: string): Promise<void>;
-  getPreferredMethod(userId: string): Promise<MethodId | undefined>;
   /** Which methods the user has and the preferred one, in one read (asked on every challenge). */
   methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;

@@ -65,10 +65,6 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(true);
   }
 
-  getPreferredMethod(userId: string): Promise<MethodId | undefined> {
-    return Promise.resolve(this.#users.get(userId)?.preferred);
-  }
-
   getPhone(userId: string): Promise<PhoneRecord | undefined> {
     const phone = this.#users.get(userId)?.phone;
     return Promise.resolve(phone ? { ...phone } : undefined);

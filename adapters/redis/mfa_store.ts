@@ -85,11 +85,6 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return (await this.#redis.eval(CONSUME_RECOVERY, { keys: [this.#key(userId)], arguments: [hash] })) === 1;
   }
 
-  async getPreferredMethod(userId: string): Promise<MethodId | undefined> {
-    const method = await this.#redis.hGet(this.#key(userId), 'preferred');
-    return method === 'totp' || method === 'sms' ? method : undefined;
-  }
-
   async getPhone(userId: string): Promise<PhoneRecord | undefined> {
     const json = await this.#redis.hGet(this.#key(userId), 'phone');
     return json == null ? undefined : (JSON.parse(json) as PhoneRecord);
