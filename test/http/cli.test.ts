@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import { useRedis } from '../helpers/redis_suite.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const KEY = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+/** Runs one of the project's entry points as an operator would, with only the given environment. */
+function run(script: string, args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [join(ROOT, script), ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
+}
+
+describe('command line', () => {
+  it('the server refuses to start in production without its shared settings, and names them', () => {
+    const result = run('server.ts', [], { NODE_ENV: 'production', PORT: '0' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Refusing to start in production without REDIS_URL, COOKIE_KEYS, SIGNING_KEYS, MFA_ENCRYPTION_KEYS/);
+  });
+
+  describe('npm run seed', () => {
+    const redis = useRedis();
+
+    it('imports the demo seed into Redis', async () => {
+      const prefix = `${redis().prefix}seed:`;
+      const result = run('seed/cli.ts', [join(ROOT, 'seed', 'demo.json')], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /Imported 3 companies, \d+ users and 0 clients/);
+      const client = createClient({ url: redis().url });
+      await client.connect();
+      try {
+        assert.equal(await client.get(`${prefix}dir:email:alice@acme.test`), 'usr_demo_alice');
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('rejects a bad file with the JSON path of each problem and writes nothing', async () => {
+      const prefix = `${redis().prefix}bad:`;
+      const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'bad.json');
+      writeFileSync(file, JSON.stringify({ companies: [], users: [{ email: 'a@b.test', name: 'A', password: 'long enough', memberships: [{ company: 'nope' }] }] }));
+      const result = run('seed/cli.ts', [file], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY });
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /users\[0\]\.memberships\[0\]\.company: unknown company "nope"/);
+      const client = createClient({ url: redis().url });
+      await client.connect();
+      try {
+        assert.deepEqual(await client.keys(`${prefix}*`), []);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('needs REDIS_URL', () => {
+      const result = run('seed/cli.ts', [join(ROOT, 'seed', 'demo.json')], {});
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /REDIS_URL is not set/);
+    });
+  });
+});
