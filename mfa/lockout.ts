@@ -9,8 +9,7 @@ export function lockMinutesFor(level: number, lockMinutes: number[]): number {
   return lockMinutes[Math.min(level, lockMinutes.length) - 1] ?? lockMinutes[lockMinutes.length - 1] ?? 60;
 }
 
-/** `failures`: whether the account has failures on record that a success must clear. */
-export type LockVerdict = { locked: false; failures: boolean } | { locked: true; retryAfterSeconds: number };
+export type AttemptTicket = { locked: false; attempt: number } | { locked: true; retryAfterSeconds: number };
 
 /**
  * The one place MFA failures are counted, for every factor: per account across all sessions and
@@ -30,26 +29,36 @@ export class MfaLockout {
     this.#ip = makeLimiter('mfa_fail_ip', limits.ip.maxFailures, limits.ip.windowSeconds);
   }
 
-  async check(userId: string, ip: string): Promise<LockVerdict> {
-    const [state, address] = await Promise.all([this.#store.read(userId), this.#ip.get(ip)]);
-    const accountMs = state.lockedUntil - this.#clock();
-    const ipMs = address !== null && address.consumedPoints >= this.#limits.ip.maxFailures ? address.msBeforeNext : 0;
-    const waitMs = Math.max(accountMs, ipMs);
-    return waitMs > 0 ? { locked: true, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { locked: false, failures: state.failures > 0 || state.level > 0 };
+  /**
+   * Before checking a code: refused while the account or the address is locked. Otherwise the
+   * attempt is counted as a failure in advance, so that parallel guesses cannot all be checked
+   * before the first failure is recorded: attempts past the limit are refused unchecked.
+   */
+  async begin(userId: string, ip: string): Promise<AttemptTicket> {
+    const now = this.#clock();
+    const address = await this.#ip.get(ip);
+    if (address !== null && address.consumedPoints >= this.#limits.ip.maxFailures) return { locked: true, retryAfterSeconds: Math.ceil(address.msBeforeNext / 1000) };
+    const begun = await this.#store.beginAttempt(userId, now);
+    if (begun.locked) return { locked: true, retryAfterSeconds: Math.ceil((begun.lockedUntil - now) / 1000) };
+    if (begun.attempt > this.#limits.maxFailures) {
+      // The attempt that reached the limit is being checked right now and will lock if it fails.
+      return { locked: true, retryAfterSeconds: lockMinutesFor(begun.level + 1, this.#limits.lockMinutes) * 60 };
+    }
+    return { locked: false, attempt: begun.attempt };
   }
 
-  /** Counts a failure; `justLocked` is true for the failure that triggered a lock. */
-  async recordFailure(userId: string, ip: string): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
-    const [state] = await Promise.all([
-      this.#store.recordFailure(userId, this.#clock(), this.#limits.maxFailures, this.#limits.lockMinutes),
-      this.#ip.consume(ip).catch((err: unknown) => {
-        if (!(err instanceof RateLimiterRes)) throw err;
-      }),
-    ]);
-    return { justLocked: state.justLocked, retryAfterSeconds: Math.max(0, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
+  /** The attempt failed (it is already counted); `justLocked` when it was the last one allowed. */
+  async failed(userId: string, ip: string, ticket: { attempt: number }): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
+    await this.#ip.consume(ip).catch((err: unknown) => {
+      if (!(err instanceof RateLimiterRes)) throw err;
+    });
+    if (ticket.attempt < this.#limits.maxFailures) return { justLocked: false, retryAfterSeconds: 0 };
+    const state = await this.#store.lock(userId, this.#clock(), this.#limits.lockMinutes);
+    return { justLocked: true, retryAfterSeconds: Math.max(0, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
   }
 
-  async recordSuccess(userId: string): Promise<void> {
+  /** A success clears the count taken in advance, and any earlier failures and lock level. */
+  async succeeded(userId: string): Promise<void> {
     await this.#store.reset(userId);
   }
 }

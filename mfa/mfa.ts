@@ -123,19 +123,19 @@ export class Mfa {
   /** One verification attempt, counted by the lockout whatever the factor. */
   async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta & FactorContext): Promise<AttemptResult> {
     const { lockout, events, directory } = this.deps;
-    const [user, verdict] = await Promise.all([directory.findUser(userId), lockout.check(userId, meta.ip)]);
+    const [user, ticket] = await Promise.all([directory.findUser(userId), lockout.begin(userId, meta.ip)]);
     if (!user) return { outcome: 'failed', reason: 'invalid' };
-    if (verdict.locked) return { outcome: 'locked', retryAfterSeconds: verdict.retryAfterSeconds, justLocked: false };
+    if (ticket.locked) return { outcome: 'locked', retryAfterSeconds: ticket.retryAfterSeconds, justLocked: false };
 
     const result = await factor.verify(user.id, input, { interactionId: meta.interactionId });
     if (result.ok) {
       await Promise.all([
-        verdict.failures ? lockout.recordSuccess(user.id) : undefined,
+        lockout.succeeded(user.id),
         events.record(factor.id === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.challenge_succeeded', user, meta, { factor: factor.id }),
       ]);
       return { outcome: 'success' };
     }
-    const failure = await lockout.recordFailure(user.id, meta.ip);
+    const failure = await lockout.failed(user.id, meta.ip, ticket);
     await events.record('mfa.challenge_failed', user, meta, { factor: factor.id, reason: result.reason });
     if (failure.justLocked) {
       await events.record('mfa.locked', user, meta);

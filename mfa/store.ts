@@ -52,10 +52,13 @@ export interface LockState {
 export interface MfaLockoutStore {
   read(userId: string): Promise<LockState>;
   /**
-   * Counts one failure atomically. When the count reaches `maxFailures`, locks the account for
-   * `lockMinutes[level]` (the last value repeats), raises the level and restarts the count.
+   * Atomically: refuses while locked, otherwise counts the attempt as a failure in advance and
+   * returns its number. Counting before the check is what keeps parallel guesses within the limit.
    */
-  recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }>;
+  beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }>;
+  /** Locks for `lockMinutes[level]` (the last value repeats), raises the level, restarts the count. */
+  lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState>;
+  /** A success: forget the count and the level. */
   reset(userId: string): Promise<void>;
 }
 

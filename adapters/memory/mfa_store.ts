@@ -98,18 +98,25 @@ export class MemoryMfaLockoutStore implements MfaLockoutStore {
     return Promise.resolve({ ...(this.#states.get(userId) ?? { failures: 0, level: 0, lockedUntil: 0 }) });
   }
 
-  recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }> {
-    const state = this.#states.get(userId) ?? { failures: 0, level: 0, lockedUntil: 0 };
+  beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }> {
+    const state = this.#state(userId);
+    if (state.lockedUntil > nowMs) return Promise.resolve({ locked: true, lockedUntil: state.lockedUntil });
     state.failures += 1;
-    let justLocked = false;
-    if (state.failures >= maxFailures) {
-      state.level += 1;
-      state.lockedUntil = nowMs + lockMinutesFor(state.level, lockMinutes) * 60_000;
-      state.failures = 0;
-      justLocked = true;
-    }
-    this.#states.set(userId, state);
-    return Promise.resolve({ ...state, justLocked });
+    return Promise.resolve({ locked: false, attempt: state.failures, level: state.level });
+  }
+
+  lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState> {
+    const state = this.#state(userId);
+    state.level += 1;
+    state.lockedUntil = nowMs + lockMinutesFor(state.level, lockMinutes) * 60_000;
+    state.failures = 0;
+    return Promise.resolve({ ...state });
+  }
+
+  #state(userId: string): LockState {
+    let state = this.#states.get(userId);
+    if (!state) this.#states.set(userId, (state = { failures: 0, level: 0, lockedUntil: 0 }));
+    return state;
   }
 
   reset(userId: string): Promise<void> {

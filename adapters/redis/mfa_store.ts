@@ -16,22 +16,22 @@ if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
 end
 return 0`;
 
-/** Mirrors MemoryMfaLockoutStore.recordFailure; ARGV: now, maxFailures, ttl seconds, lock minutes... */
-const RECORD_FAILURE = `
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+/** Mirrors MemoryMfaLockoutStore.beginAttempt. ARGV: now, ttl seconds. */
+const BEGIN_ATTEMPT = `
 local locked_until = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
-local just_locked = 0
-if failures >= tonumber(ARGV[2]) then
-  level = level + 1
-  local index = math.min(level, #ARGV - 3)
-  locked_until = tonumber(ARGV[1]) + tonumber(ARGV[3 + index]) * 60000
-  failures = 0
-  just_locked = 1
-  redis.call('HSET', KEYS[1], 'failures', 0, 'level', level, 'lockedUntil', locked_until)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return {failures, level, tostring(locked_until), just_locked}`;
+if locked_until > tonumber(ARGV[1]) then return {1, tostring(locked_until), 0} end
+local attempt = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {0, tostring(attempt), tonumber(redis.call('HGET', KEYS[1], 'level') or '0')}`;
+
+/** Mirrors MemoryMfaLockoutStore.lock. ARGV: now, ttl seconds, lock minutes... */
+const LOCK = `
+local level = redis.call('HINCRBY', KEYS[1], 'level', 1)
+local minutes = tonumber(ARGV[2 + math.min(level, #ARGV - 2)])
+local locked_until = tonumber(ARGV[1]) + minutes * 60000
+redis.call('HSET', KEYS[1], 'failures', 0, 'lockedUntil', locked_until)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {level, tostring(locked_until)}`;
 
 /** A lock level is forgotten a day after the last failure. */
 const LOCK_STATE_TTL_SECONDS = 24 * 3600;
@@ -130,12 +130,20 @@ export class RedisMfaLockoutStore implements MfaLockoutStore {
     return { failures: Number(state['failures'] ?? 0), level: Number(state['level'] ?? 0), lockedUntil: Number(state['lockedUntil'] ?? 0) };
   }
 
-  async recordFailure(userId: string, nowMs: number, maxFailures: number, lockMinutes: number[]): Promise<LockState & { justLocked: boolean }> {
-    const reply = (await this.#redis.eval(RECORD_FAILURE, {
+  async beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }> {
+    const [locked, value, level] = (await this.#redis.eval(BEGIN_ATTEMPT, {
       keys: [this.#key(userId)],
-      arguments: [String(nowMs), String(maxFailures), String(LOCK_STATE_TTL_SECONDS), ...lockMinutes.map(String)],
-    })) as [number, number, string, number];
-    return { failures: reply[0], level: reply[1], lockedUntil: Number(reply[2]), justLocked: reply[3] === 1 };
+      arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS)],
+    })) as [number, string, number];
+    return locked === 1 ? { locked: true, lockedUntil: Number(value) } : { locked: false, attempt: Number(value), level };
+  }
+
+  async lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState> {
+    const [level, lockedUntil] = (await this.#redis.eval(LOCK, {
+      keys: [this.#key(userId)],
+      arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS), ...lockMinutes.map(String)],
+    })) as [number, string];
+    return { failures: 0, level, lockedUntil: Number(lockedUntil) };
   }
 
   async reset(userId: string): Promise<void> {

@@ -63,21 +63,23 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal(await s.factors.getPhone('u'), undefined);
   });
 
-  it('locks after the maximum failures, with growing delays, and resets', async () => {
+  it('counts attempts in advance and refuses them while locked', async () => {
     const now = 1_000_000;
-    for (let i = 1; i < 3; i++) assert.equal((await s.lockout.recordFailure('u', now, 3, [1, 5])).justLocked, false);
-    const first = await s.lockout.recordFailure('u', now, 3, [1, 5]);
-    assert.deepEqual(first, { failures: 0, level: 1, lockedUntil: now + 60_000, justLocked: true });
-    for (let i = 0; i < 2; i++) await s.lockout.recordFailure('u', now, 3, [1, 5]);
-    assert.equal((await s.lockout.recordFailure('u', now, 3, [1, 5])).lockedUntil, now + 5 * 60_000);
-    for (let i = 0; i < 3; i++) await s.lockout.recordFailure('u', now, 3, [1, 5]);
+    assert.deepEqual(await s.lockout.beginAttempt('u', now), { locked: false, attempt: 1, level: 0 });
+    assert.deepEqual(await s.lockout.beginAttempt('u', now), { locked: false, attempt: 2, level: 0 });
+    assert.deepEqual(await s.lockout.lock('u', now, [1, 5]), { failures: 0, level: 1, lockedUntil: now + 60_000 });
+    assert.deepEqual(await s.lockout.beginAttempt('u', now + 59_999), { locked: true, lockedUntil: now + 60_000 });
+    assert.deepEqual(await s.lockout.beginAttempt('u', now + 60_000), { locked: false, attempt: 1, level: 1 }, 'the count restarts after a lock');
+    assert.equal((await s.lockout.lock('u', now, [1, 5])).lockedUntil, now + 5 * 60_000, 'the second lock is longer');
+    await s.lockout.lock('u', now, [1, 5]);
     assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 3, lockedUntil: now + 5 * 60_000 }, 'the last delay repeats');
     await s.lockout.reset('u');
     assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 0, lockedUntil: 0 });
   });
 
-  it('counts parallel failures without losing any', async () => {
-    await Promise.all(Array.from({ length: 7 }, () => s.lockout.recordFailure('u', 0, 10, [1])));
+  it('numbers parallel attempts without gaps or repeats', async () => {
+    const begun = await Promise.all(Array.from({ length: 7 }, () => s.lockout.beginAttempt('u', 0)));
+    assert.deepEqual(begun.map((b) => (b.locked ? 0 : b.attempt)).sort(), [1, 2, 3, 4, 5, 6, 7]);
     assert.equal((await s.lockout.read('u')).failures, 7);
   });
 

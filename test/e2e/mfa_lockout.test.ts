@@ -63,6 +63,15 @@ function lockoutSuite(backend: () => Backend): void {
     assert.deepEqual(await running.idp.stores.mfaLockout.read('usr_erin'), { failures: 0, level: 0, lockedUntil: 0 }, 'and it resets the count');
   });
 
+  it('parallel guesses cannot get past the limit: only the allowed number is ever checked', async () => {
+    const browsers = Array.from({ length: 12 }, () => new Browser(running.issuer));
+    const uids = await Promise.all(browsers.map((b) => challenge(b)));
+    const results = await Promise.all(browsers.map((b, i) => b.post(`/interaction/${uids[i]!}/mfa/verify`, { code: '000000' })));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 3, `three plain failures, then locked: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 9);
+  });
+
   it('records audit events per user and per company', async () => {
     const browser = new Browser(running.issuer);
     const uid = await challenge(browser);
