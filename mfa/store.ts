@@ -67,6 +67,8 @@ export interface FlowStore {
   get(key: string): Promise<Record<string, unknown> | undefined>;
   set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Atomically reads and deletes: of several callers, exactly one gets the value. */
+  take(key: string): Promise<Record<string, unknown> | undefined>;
 }
 
 export type SmsCodeCheck = 'ok' | 'mismatch' | 'expired' | 'exhausted' | 'missing';

@@ -148,6 +148,12 @@ export class MemoryFlowStore implements FlowStore {
     this.#entries.delete(key);
     return Promise.resolve();
   }
+
+  take(key: string): Promise<Record<string, unknown> | undefined> {
+    const value = this.get(key);
+    this.#entries.delete(key);
+    return value;
+  }
 }
 
 export class MemorySmsCodeStore implements SmsCodeStore {

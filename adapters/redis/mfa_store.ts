@@ -176,6 +176,11 @@ export class RedisFlowStore implements FlowStore {
   async delete(key: string): Promise<void> {
     await this.#redis.del(this.#prefix + key);
   }
+
+  async take(key: string): Promise<Record<string, unknown> | undefined> {
+    const json = await this.#redis.getDel(this.#prefix + key);
+    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+  }
 }
 
 /** Mirrors MemorySmsCodeStore.check. ARGV: hash, now, maxChecks. */

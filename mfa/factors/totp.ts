@@ -78,9 +78,15 @@ export class TotpFactor implements MfaFactor {
     const secret = box.open(pending['sealed'], user.id);
     const step = await this.#matchingStep(secret, input);
     if (step === 'malformed' || step === undefined) return { ok: false, reason: step ?? 'invalid' };
+    // Taking the pending secret is what commits it: of two parallel submissions, one wins. A loser
+    // that finds another pending secret (set up after the race) puts it back.
+    const taken = await flow.take(key);
+    if (taken?.['sealed'] !== pending['sealed']) {
+      if (taken) await flow.set(key, taken, PENDING_TTL_SECONDS);
+      return { ok: false, reason: 'invalid' };
+    }
     const replaced = (await store.getTotp(user.id)) !== undefined;
     await store.saveTotp(user.id, { sealedSecret: box.seal(secret, user.id), createdAt: clock() }, step);
-    await flow.delete(key);
     return { ok: true, replaced };
   }
 

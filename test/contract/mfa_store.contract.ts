@@ -83,10 +83,13 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal((await s.lockout.read('u')).failures, 7);
   });
 
-  it('flow state: set, get, delete', async () => {
+  it('flow state: set, get, delete, and take once', async () => {
     await s.flow.set('k', { a: 1 }, 60);
     assert.deepEqual(await s.flow.get('k'), { a: 1 });
     await s.flow.delete('k');
     assert.equal(await s.flow.get('k'), undefined);
+    await s.flow.set('k', { a: 2 }, 60);
+    const taken = await Promise.all(Array.from({ length: 5 }, () => s.flow.take('k')));
+    assert.deepEqual(taken.filter((t) => t !== undefined), [{ a: 2 }]);
   });
 }

@@ -4,7 +4,7 @@ import { ACR } from '../../provider/acr.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
-import { enrollTotp, ERIN_SECRET, HANK_SECRET, landOnPage, passwordStep, totpNow, uidIn } from '../helpers/mfa.ts';
+import { enrollTotp, ERIN_SECRET, HANK_SECRET, landOnPage, passwordStep, recoveryCodeIn, setupKeyIn, totpNow, uidIn } from '../helpers/mfa.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
 
@@ -24,6 +24,7 @@ export function mfaFlowSuite(backend: () => Backend): void {
     await smtp.stop();
   });
   beforeEach(async () => {
+    smtp.received.length = 0;
     clock = manualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
     running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SESSION_TTL_SECONDS: String(30 * 86400) } });
     rp = await relyingParty(running.issuer, CLIENTS.web);
@@ -66,6 +67,23 @@ export function mfaFlowSuite(backend: () => Backend): void {
     for (const mail of smtp.to('fred@summit.test')) {
       for (const secretValue of [secret, recoveryCode, recoveryCode.replaceAll('-', '')]) assert.ok(!mail.raw.includes(secretValue), 'no code or secret in an email');
     }
+  });
+
+  it('a double-submitted enrollment code commits once, and the code shown is the one that works', async () => {
+    const browser = new Browser(running.issuer);
+    const request = await authorizationRequest(rp, CLIENTS.web);
+    const { uid } = await passwordStep(browser, request.url, 'fred@summit.test', 'fred-password-1');
+    const secret = setupKeyIn(await browser.get(`/interaction/${uid}/mfa/totp`));
+    const code = await totpNow(secret, clock);
+    const results = await Promise.all([1, 2, 3].map(() => browser.post(`/interaction/${uid}/mfa/totp`, { code })));
+    assert.equal(results.filter((r) => r.status === 303).length, 1, results.map((r) => r.status).join(','));
+    assert.equal(smtp.to('fred@summit.test', 'Two-factor authentication is on').length, 1, 'one enrollment, one email');
+    const shown = recoveryCodeIn(await browser.get(`/interaction/${uid}/mfa/recovery-code`));
+    await tokensFor(browser, request, await browser.post(`/interaction/${uid}/mfa/recovery-code`, { saved: 'yes' }));
+
+    const other = new Browser(running.issuer);
+    const { uid: uid2 } = await passwordStep(other, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+    assert.equal((await other.post(`/interaction/${uid2}/mfa/recovery`, { recovery_code: shown })).status, 303, 'the saved code works');
   });
 
   it('challenges an enrolled user and reports otp and mfa in the ID token', async () => {

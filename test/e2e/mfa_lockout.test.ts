@@ -20,6 +20,7 @@ function lockoutSuite(backend: () => Backend): void {
     await smtp.stop();
   });
   beforeEach(async () => {
+    smtp.received.length = 0;
     clock = manualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
     running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { MFA_MAX_FAILURES: '4', MFA_LOCK_MINUTES: '1,5' } });
     rp = await relyingParty(running.issuer, CLIENTS.web);
