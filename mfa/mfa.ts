@@ -120,6 +120,11 @@ export class Mfa {
     await this.deps.events.record('mfa.enrollment_skipped', user, meta);
   }
 
+  /** After a recovery code: the device is lost, so every second factor goes, the number too (it may be on that phone). */
+  async forgetLostDevice(userId: string): Promise<void> {
+    await Promise.all([this.deps.totp.remove(userId), this.deps.sms.remove(userId)]);
+  }
+
   /** One verification attempt, counted by the lockout whatever the factor. */
   async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta & FactorContext): Promise<AttemptResult> {
     const { lockout, events, directory } = this.deps;

@@ -45,7 +45,6 @@ export async function showChallenge(ctx: InteractionContext, deps: MfaRouteDeps)
 function showCodePage(ctx: InteractionContext, user: User, error?: { message: string; status: number }): void {
   renderPage(ctx, 'totp_verify', { title: 'Enter Your 6-digit Verification Code', status: error?.status ?? 200 }, {
     uid: ctx.state.interaction.uid,
-    hasRecoveryCode: true,
     error: error?.message,
     email: user.email,
   });
@@ -114,8 +113,7 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
       showRecoveryEntry(ctx, { message: WRONG_RECOVERY, status: 401 });
       return;
     }
-    // The device is lost: every second factor goes, the number too (it may be on the lost phone).
-    await Promise.all([deps.mfa.totp.remove(accountId), deps.mfa.sms.remove(accountId)]);
+    await deps.mfa.forgetLostDevice(accountId);
     await writeFlow(ctx, deps.mfa, { recovered: true, amr: [...deps.mfa.recoveryCode.amr] });
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);

@@ -5,7 +5,8 @@ import { readForm } from '../forms.ts';
 import { CodeForm, RecoveryAckForm } from './forms.ts';
 import type { InteractionContext } from '../context.ts';
 import type { User } from '../../directory/types.ts';
-import type { MfaFactor } from '../../mfa/factor.ts';
+import type { SmsFactor } from '../../mfa/factors/sms.ts';
+import type { TotpFactor } from '../../mfa/factors/totp.ts';
 import { finishInteraction } from '../context.ts';
 import { finishMfa, interactionAccount, interactionUser, readFlow, requestMeta, stepUpOf, writeFlow, type MfaRouteDeps } from './flow.ts';
 
@@ -95,12 +96,11 @@ export function confirmTotp(deps: MfaRouteDeps) {
  * After a factor is committed: the event (and its email), the method becomes the default, and a new
  * recovery code is issued and kept sealed until the user confirms they saved it.
  */
-export async function completeEnrollment(ctx: InteractionContext, deps: MfaRouteDeps, user: User, factor: MfaFactor, replaced: boolean): Promise<void> {
+export async function completeEnrollment(ctx: InteractionContext, deps: MfaRouteDeps, user: User, factor: TotpFactor | SmsFactor, replaced: boolean): Promise<void> {
   const meta = requestMeta(ctx);
   const { events } = deps.mfa;
-  const method = factor.id === 'sms' ? 'sms' : 'totp';
   await events.record(replaced ? 'mfa.authenticator_replaced' : 'mfa.enrolled', user, meta, { factor: factor.id });
-  await deps.mfa.deps.store.setPreferredMethod(user.id, method);
+  await deps.mfa.deps.store.setPreferredMethod(user.id, factor.id);
   const code = await deps.mfa.recoveryCode.issue(user.id);
   await events.record('mfa.recovery_code_issued', user, meta);
   const flow = await readFlow(ctx, deps.mfa);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
+import { RecoveryCodeFactor } from '../../mfa/factors/recovery_code.ts';
 import { ACR } from '../../provider/acr.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
@@ -298,7 +299,6 @@ export function mfaFlowSuite(backend: () => Backend): void {
   });
 }
 
-async function issueRecoveryCode(running: RunningIdp, userId: string): Promise<string> {
-  const { RecoveryCodeFactor } = await import('../../mfa/factors/recovery_code.ts');
+function issueRecoveryCode(running: RunningIdp, userId: string): Promise<string> {
   return new RecoveryCodeFactor(running.idp.stores.mfaFactors).issue(userId);
 }
