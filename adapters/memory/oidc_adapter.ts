@@ -1,5 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { systemClock, type Clock } from '../../lib/clock.ts';
+import { alreadyConsumed } from '../oidc_single_use.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -76,10 +77,24 @@ class MemoryOidcAdapter implements Adapter {
     return this.#findByIndex(`${this.#name}:userCode:${userCode}`);
   }
 
-  consume(id: string): Promise<void> {
+  /**
+   * Check and mark in one synchronous step, so of parallel consumers exactly one wins. The others
+   * (and a consume of a token revoked meanwhile) are refused; a reuse revokes the whole grant.
+   */
+  async consume(id: string): Promise<void> {
     const entry = this.#storage.get(this.#key(id));
-    if (entry) entry.payload.consumed = Math.floor(this.#storage.clock() / 1000);
-    return Promise.resolve();
+    if (!entry) throw alreadyConsumed(this.#name, 'missing');
+    if (entry.payload.consumed === undefined) {
+      entry.payload.consumed = Math.floor(this.#storage.clock() / 1000);
+      return;
+    }
+    const { grantId } = entry.payload;
+    if (grantId) {
+      await this.revokeByGrantId(grantId);
+      // The grant goes too, so tokens the winner saves after this moment are dead on arrival.
+      this.#storage.entries.delete(`Grant:${grantId}`);
+    }
+    throw alreadyConsumed(this.#name, 'reused');
   }
 
   destroy(id: string): Promise<void> {

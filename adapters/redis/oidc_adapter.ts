@@ -1,15 +1,20 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { RedisClient } from './client.ts';
+import { alreadyConsumed } from '../oidc_single_use.ts';
 
 /**
- * Marks a model consumed, atomically, and only if it still exists: the marker gets the model's
- * remaining TTL, so a consume on an expired id never creates a key without a TTL.
+ * Marks a model consumed, atomically, and only once: `SET … NX` on the marker tells the first
+ * consumer from the others. The marker gets the model's remaining TTL, so a consume on an expired
+ * id never creates a key without a TTL. Replies {'ok'}, {'missing'}, or {'reused', payload} (the
+ * payload names the grant to revoke).
  */
 const CONSUME = `
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return 0 end
-if ttl == -1 then redis.call('SET', KEYS[2], ARGV[1]) else redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl) end
-return 1`;
+if ttl == -2 then return {'missing'} end
+local set
+if ttl == -1 then set = redis.call('SET', KEYS[2], ARGV[1], 'NX') else set = redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl, 'NX') end
+if set then return {'ok'} end
+return {'reused', redis.call('GET', KEYS[1])}`;
 
 /** Models oidc-provider consumes (single use): only these can carry a consumed marker. */
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
@@ -75,9 +80,19 @@ class RedisOidcAdapter implements Adapter {
     return this.#findByIndex(this.#indexKey('userCode', userCode));
   }
 
+  /** Of parallel consumers exactly one wins; the others are refused, and a reuse revokes the whole grant. */
   async consume(id: string): Promise<void> {
     const key = this.#key(id);
-    await this.#redis.eval(CONSUME, { keys: [key, `${key}:consumed`], arguments: [String(Math.floor(Date.now() / 1000))] });
+    const reply = (await this.#redis.eval(CONSUME, { keys: [key, `${key}:consumed`], arguments: [String(Math.floor(Date.now() / 1000))] })) as [string, string?];
+    const [outcome, json] = reply;
+    if (outcome === 'ok') return;
+    if (outcome === 'missing') throw alreadyConsumed(this.#name, 'missing');
+    const { grantId } = JSON.parse(json ?? '{}') as AdapterPayload;
+    if (grantId) {
+      // The grant goes too, so tokens the winner saves after this moment are dead on arrival.
+      await Promise.all([this.revokeByGrantId(grantId), this.#redis.del(`${this.#prefix}Grant:{${grantId}}`)]);
+    }
+    throw alreadyConsumed(this.#name, 'reused');
   }
 
   async destroy(id: string): Promise<void> {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import type { AdapterFactory } from 'oidc-provider';
+import { errors, type AdapterFactory } from 'oidc-provider';
+
+const isInvalidGrant = (err: unknown): boolean => err instanceof errors.InvalidGrant;
 
 /** What oidc-provider needs of its adapter. Run against each implementation. */
 export function oidcAdapterContract(makeFactory: () => Promise<AdapterFactory> | AdapterFactory): void {
@@ -16,21 +18,37 @@ export function oidcAdapterContract(makeFactory: () => Promise<AdapterFactory> |
     assert.equal(await adapter('AccessToken').find('c1'), undefined, 'models have separate namespaces');
   });
 
-  it('consume marks the payload consumed, and never creates a missing one', async () => {
+  it('consume marks the payload consumed; a missing one is refused and not created', async () => {
     const codes = adapter('AuthorizationCode');
     await codes.upsert('c1', { accountId: 'u1' }, 600);
     await codes.consume('c1');
     const found = await codes.find('c1');
     assert.equal(typeof found?.consumed, 'number');
-    await codes.consume('missing');
+    await assert.rejects(codes.consume('missing'), isInvalidGrant);
     assert.equal(await codes.find('missing'), undefined);
   });
 
-  it('parallel consumes leave one consumed payload', async () => {
+  it('a second consume is refused with invalid_grant and revokes the whole grant', async () => {
     const codes = adapter('AuthorizationCode');
-    await codes.upsert('c1', { accountId: 'u1' }, 600);
-    await Promise.all(Array.from({ length: 20 }, () => codes.consume('c1')));
-    assert.equal(typeof (await codes.find('c1'))?.consumed, 'number');
+    await adapter('Grant').upsert('g1', { accountId: 'u1', clientId: 'web' }, 3600);
+    await codes.upsert('c1', { accountId: 'u1', grantId: 'g1' }, 600);
+    await adapter('AccessToken').upsert('a1', { grantId: 'g1' }, 600);
+    await adapter('RefreshToken').upsert('r1', { grantId: 'g1' }, 3600);
+    await adapter('AccessToken').upsert('a2', { grantId: 'g2' }, 600);
+    await codes.consume('c1');
+    await assert.rejects(codes.consume('c1'), isInvalidGrant);
+    assert.equal(await adapter('AccessToken').find('a1'), undefined);
+    assert.equal(await adapter('RefreshToken').find('r1'), undefined);
+    assert.equal(await adapter('Grant').find('g1'), undefined, 'the grant itself goes, so tokens saved later are dead too');
+    assert.deepEqual(await adapter('AccessToken').find('a2'), { grantId: 'g2' });
+  });
+
+  it('of parallel consumes exactly one succeeds', async () => {
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('r1', { accountId: 'u1', grantId: 'g1' }, 600);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => tokens.consume('r1')));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') assert.ok(isInvalidGrant(r.reason));
   });
 
   it('an upsert replaces the payload, consumed flag included', async () => {

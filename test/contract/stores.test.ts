@@ -82,7 +82,7 @@ describe('store contracts: Redis', () => {
     const codes = redisOidcAdapterFactory(redisClient(), p)('AuthorizationCode');
     await codes.upsert('c1', { grantId: 'g1' }, 600);
     await redisClient().del(`${p}oidc:AuthorizationCode:{c1}`); // what expiry does
-    await codes.consume('c1');
+    await assert.rejects(codes.consume('c1'));
     assert.equal(await redisClient().exists([`${p}oidc:AuthorizationCode:{c1}`, `${p}oidc:AuthorizationCode:{c1}:consumed`]), 0);
   });
 

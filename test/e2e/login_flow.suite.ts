@@ -104,7 +104,7 @@ export function loginFlowSuite(backend: () => Backend): void {
     assert.equal(new URL(cancelled.callback).searchParams.get('error'), 'access_denied');
   });
 
-  it('public client: PKCE with no secret; introspection and revocation are for confidential clients', async () => {
+  it('public client: PKCE with no secret; introspection is for confidential clients', async () => {
     const spa = await relyingParty(running.issuer, CLIENTS.spa);
     const web = await relyingParty(running.issuer, CLIENTS.web);
     const browser = new Browser(running.issuer);

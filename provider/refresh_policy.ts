@@ -1,0 +1,26 @@
+import { ACR } from './acr.ts';
+
+/** What a refresh is checked against: how the chain authenticated, and the account's state now. */
+export interface RefreshCheck {
+  /** The `acr` the refresh token carries from the session it was issued from. */
+  acr: string | undefined;
+  /** The MFA policy requires MFA of this account now (company setting, Pay role, enrollment). */
+  mfaRequired: boolean;
+  /** Epoch ms until which the account's MFA step is locked; 0 when not locked. */
+  mfaLockedUntil: number;
+  /** Epoch ms. */
+  now: number;
+}
+
+export type RefreshRefusal = 'mfa_locked' | 'mfa_required';
+
+/**
+ * May a refresh token mint new tokens? A refresh re-issues the ID token with the chain's old `acr`,
+ * so it must not outlast what a login would now demand: refused while the account's MFA step is
+ * locked (someone is guessing codes), and when MFA is required but the chain did not do it.
+ */
+export function refreshRefusal(check: RefreshCheck): RefreshRefusal | undefined {
+  if (check.mfaLockedUntil > check.now) return 'mfa_locked';
+  if (check.mfaRequired && check.acr !== ACR.multiFactor) return 'mfa_required';
+  return undefined;
+}
