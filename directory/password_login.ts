@@ -16,15 +16,15 @@ export async function loginWithPassword(
   deps: { directory: DirectoryStore; throttle: LoginThrottle },
   input: { email: string; password: string; ip: string },
 ): Promise<PasswordLoginResult> {
-  // The lookup runs alongside the limit check to save a round trip; a locked account is refused before any hashing.
-  const [verdict, user] = await Promise.all([deps.throttle.check(input.email, input.ip), deps.directory.findUserByEmail(input.email)]);
-  if (!verdict.allowed) return { outcome: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
+  // The lookup runs alongside counting the attempt to save a round trip; a refused attempt is never hashed.
+  const [attempt, user] = await Promise.all([deps.throttle.begin(input.email, input.ip), deps.directory.findUserByEmail(input.email)]);
+  if (!attempt.allowed) return { outcome: 'throttled', retryAfterSeconds: attempt.retryAfterSeconds };
 
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);
   if (user && passwordOk && user.status === 'active') {
-    await deps.throttle.recordSuccess(input.email);
+    await deps.throttle.succeeded(attempt);
     return { outcome: 'success', user };
   }
-  await deps.throttle.recordFailure(input.email, input.ip);
+  await deps.throttle.failed(attempt);
   return { outcome: 'invalid' };
 }

@@ -38,7 +38,7 @@ export class SecurityEvents {
     const companyIds = (await directory.membershipsOfUser(user.id)).filter((m) => m.status === 'active').map((m) => m.companyId);
     await audit.record({ type, userId: user.id, companyIds, at, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
     logger.info({ event: type, userId: user.id }, 'security event');
-    const email = securityEmail(type, user, productName, new Date(at));
+    const email = securityEmail(type, user, productName, new Date(at), detail);
     if (!email) return;
     try {
       await mailer.send({ to: user.email, ...email });

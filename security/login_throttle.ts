@@ -1,15 +1,29 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LoginLimits } from '../config/config.ts';
 import type { RedisClient } from '../adapters/redis/client.ts';
 import { normalizeEmail } from '../directory/types.ts';
+import { givePointBack, takePoint } from './take_point.ts';
 
-export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+/** A password attempt that may go ahead (already counted as a failure), or a refusal. */
+export type PasswordAttempt =
+  | { allowed: true; readonly counted: { account: CountedPoint; ip: CountedPoint } }
+  | { allowed: false; retryAfterSeconds: number };
+
+interface CountedPoint {
+  key: string;
+  /** This attempt's place in the window: the one equal to the limit locks if it fails. */
+  attempt: number;
+}
 
 /**
  * Failed-password limits, per account and per client IP. The account key is the normalized email,
  * hashed, so unknown emails are limited the same way as known ones and no address is stored in clear.
  * MFA failures are counted elsewhere (Keycloak #46164: mixing them lets one factor lock the other).
+ *
+ * Each attempt is counted as a failure before its password is verified, in one atomic step per
+ * counter, so parallel guesses cannot all read the count before any failure is written: attempts
+ * past the limit are refused unhashed. A success then takes the count back.
  */
 export class LoginThrottle {
   readonly #account: RateLimiterAbstract;
@@ -22,35 +36,37 @@ export class LoginThrottle {
     this.#ip = makeLimiter('login_fail_ip', limits.ip.maxFailures, limits.ip.windowSeconds);
   }
 
-  /** Before verifying a password: is this account or address locked out? */
-  async check(email: string, ip: string): Promise<ThrottleVerdict> {
-    const [account, address] = await Promise.all([this.#account.get(accountKey(email)), this.#ip.get(ip)]);
-    const waits = [
-      blockedFor(account, this.#limits.account.maxFailures),
-      blockedFor(address, this.#limits.ip.maxFailures),
-    ].filter((ms) => ms > 0);
-    return waits.length === 0 ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.ceil(Math.max(...waits) / 1000) };
+  /**
+   * Before verifying a password: counts the attempt on both counters, and refuses it when either is
+   * past its limit (a locked account is refused even with the right password). A refused attempt
+   * gives back the points it took: it checked nothing, so it is no failure (an address that is
+   * refused cannot keep an account's count up, nor the other way round).
+   */
+  async begin(email: string, ip: string): Promise<PasswordAttempt> {
+    const account = accountKey(email);
+    const [onAccount, onIp] = await Promise.all([takePoint(this.#account, account), takePoint(this.#ip, ip)]);
+    if (onAccount.ok && onIp.ok) return { allowed: true, counted: { account: { key: account, attempt: onAccount.consumed }, ip: { key: ip, attempt: onIp.consumed } } };
+    await Promise.all([givePointBack(this.#account, account), givePointBack(this.#ip, ip)]);
+    const waits = [onAccount, onIp].flatMap((t) => (t.ok ? [] : [t.msBeforeNext]));
+    return { allowed: false, retryAfterSeconds: Math.ceil(Math.max(...waits) / 1000) };
   }
 
-  async recordFailure(email: string, ip: string): Promise<void> {
+  /** The password was wrong (already counted): the attempt that reached a limit starts the lock. */
+  async failed(attempt: Extract<PasswordAttempt, { allowed: true }>): Promise<void> {
+    const { account, ip } = attempt.counted;
     await Promise.all([
-      this.#fail(this.#account, accountKey(email), this.#limits.account),
-      this.#fail(this.#ip, ip, this.#limits.ip),
+      account.attempt >= this.#limits.account.maxFailures ? this.#account.block(account.key, this.#limits.account.lockSeconds) : undefined,
+      ip.attempt >= this.#limits.ip.maxFailures ? this.#ip.block(ip.key, this.#limits.ip.lockSeconds) : undefined,
     ]);
   }
 
-  /** A correct password clears the account's count (not the address's: one address may try many accounts). */
-  async recordSuccess(email: string): Promise<void> {
-    await this.#account.delete(accountKey(email));
-  }
-
-  async #fail(limiter: RateLimiterAbstract, key: string, limit: LoginLimits['account']): Promise<void> {
-    try {
-      const res = await limiter.consume(key);
-      if (res.consumedPoints >= limit.maxFailures) await limiter.block(key, limit.lockSeconds);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-    }
+  /**
+   * A correct password clears the account's count, and gives the address back the point taken in
+   * advance: the address counts failures only, but is not cleared (one address may try many accounts).
+   */
+  async succeeded(attempt: Extract<PasswordAttempt, { allowed: true }>): Promise<void> {
+    const { account, ip } = attempt.counted;
+    await Promise.all([this.#account.delete(account.key), givePointBack(this.#ip, ip.key)]);
   }
 }
 
@@ -67,8 +83,4 @@ export function redisLimiters(redis: RedisClient, prefix: string): LimiterFactor
 
 function accountKey(email: string): string {
   return createHash('sha256').update(normalizeEmail(email)).digest('hex');
-}
-
-function blockedFor(res: RateLimiterRes | null, maxFailures: number): number {
-  return res !== null && res.consumedPoints >= maxFailures ? res.msBeforeNext : 0;
 }

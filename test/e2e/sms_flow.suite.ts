@@ -6,30 +6,38 @@ import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { HANK_SECRET, landOnPage, passwordStep, recoveryCodeIn, totpNow } from '../helpers/mfa.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
 import { TwilioStub } from '../helpers/twilio_stub.ts';
+import { TestSmtpServer } from '../helpers/smtp.ts';
+import { createClient } from 'redis';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
 /** SMS enrollment and challenge through openid-client, with the Twilio stub as the carrier. */
 export function smsFlowSuite(backend: () => Backend): void {
   const twilio = new TwilioStub();
+  const smtp = new TestSmtpServer();
   let clock: ReturnType<typeof manualClock>;
   let running: RunningIdp;
+  let runningOn: Backend;
   let rp: oidc.Configuration;
   const start = async (env: Record<string, string> = {}) => {
-    running = await startIdp(backend(), { clock, env: { ...twilio.env, METRICS_TOKEN, ...env } });
+    runningOn = backend();
+    running = await startIdp(runningOn, { clock, smtpUrl: smtp.url, env: { ...twilio.env, METRICS_TOKEN, ...env } });
     rp = await relyingParty(running.issuer, CLIENTS.web);
   };
 
   before(async () => {
     await twilio.start();
+    await smtp.start();
   });
   after(async () => {
     await twilio.stop();
+    await smtp.stop();
   });
   beforeEach(() => {
     clock = manualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
     twilio.mode = 'ok';
     twilio.sent.length = 0;
+    smtp.received.length = 0;
   });
   afterEach(async () => {
     await running.close();
@@ -89,6 +97,35 @@ export function smsFlowSuite(backend: () => Backend): void {
     const tokens = await tokensFor(browser, request, await browser.post(`/interaction/${uid}/mfa/recovery-code`, { saved: 'yes' }));
     assert.deepEqual(tokens.claims()!['amr'], ['pwd', 'sms', 'mfa']);
     assert.deepEqual(await running.idp.stores.mfaFactors.getPhone('usr_fred').then((p) => p?.e164), '+12015550188');
+    const [enrolled] = smtp.to('fred@summit.test', 'Two-factor authentication is on');
+    const text = (enrolled?.raw ?? '').replace(/=\r\n/g, ''); // quoted-printable soft line breaks
+    assert.match(text, /A phone number was set up to receive sign-in codes by text message/);
+    assert.doesNotMatch(text, /authenticator app/i, 'the email names the method that was set up');
+  });
+
+  it('keeps phone numbers out of storage key names', async function () {
+    await start();
+    if (runningOn.kind !== 'redis') this.skip(); // only Redis has key names to read
+    const { prefix, url } = runningOn;
+    // An enrollment code in flight (bound to its number), a login code, and each number's counters and cooldown.
+    const fred = new Browser(running.issuer);
+    const { uid } = await passwordStep(fred, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+    assert.equal((await fred.post(`/interaction/${uid}/mfa/sms`, { country: 'US', phone: '(201) 555-0188' })).status, 303);
+    await samAtCode();
+    assert.equal(twilio.sent.length, 2);
+
+    const client = createClient({ url });
+    await client.connect();
+    try {
+      const keys = await client.keys(`${prefix}*`);
+      assert.ok(keys.some((k) => k.includes(':sms:')), 'the codes are stored');
+      assert.ok(keys.some((k) => k.includes('sms_number_h')), 'the per-number counters are stored');
+      for (const digits of ['2015550188', '2015550123']) {
+        assert.deepEqual(keys.filter((k) => k.includes(digits)), [], `a key name holds ${digits}`);
+      }
+    } finally {
+      await client.close();
+    }
   });
 
   it('logs in with SMS, and counts sends against verifications in /metrics', async () => {
