@@ -3,6 +3,7 @@ import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../adapters/redis/client.ts';
 import { renderPage } from '../views/render.ts';
+import { RequestDeadlineExceeded } from './request_deadline.ts';
 import { requestLogger } from './request_log.ts';
 
 export interface ErrorPage {
@@ -27,7 +28,7 @@ const CLIENT_ERROR_TITLES: Record<number, string> = {
  * rest are generic, so internal details never reach the browser.
  */
 export function errorPageFor(err: unknown): ErrorPage {
-  if (isStoreUnavailable(err)) {
+  if (isStoreUnavailable(err) || err instanceof RequestDeadlineExceeded) {
     return {
       status: 503,
       title: 'Temporarily unavailable',

@@ -1,4 +1,8 @@
 import type { Middleware } from 'koa';
+import { withinDeadline } from './deadline.ts';
+
+/** A store that takes longer than this to answer a ping is not ready, stalled or not. */
+export const READINESS_PING_TIMEOUT_MS = 1000;
 
 /** `/healthz`: the process is alive. `/readyz`: it can reach its store, so a load balancer may send traffic. */
 export function healthRoutes(ping: () => Promise<void>): Middleware {
@@ -12,7 +16,7 @@ export function healthRoutes(ping: () => Promise<void>): Middleware {
       return;
     }
     try {
-      await ping();
+      await withinDeadline(ping(), READINESS_PING_TIMEOUT_MS, () => new Error('store ping timed out'));
       ctx.body = { status: 'ready' };
     } catch {
       ctx.status = 503;

@@ -1,12 +1,28 @@
-import { createClient, ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError, ReconnectStrategyError } from 'redis';
+import {
+  createClient,
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  ReconnectStrategyError,
+} from 'redis';
 import type { Logger } from 'pino';
 
 export type RedisClient = ReturnType<typeof newClient>;
 
+/** A connection silent this long is stalled: it is dropped, failing what waits on it, and re-opened. */
+const SOCKET_TIMEOUT_MS = 5000;
+/** Keeps an idle connection talking, so only a stalled server, never a quiet hour, hits the timeout. */
+const PING_INTERVAL_MS = 2000;
+
 /**
  * Connects to Redis for the stores.
  * - No per-command timeout: node-redis 6's default creates a timer per command that keeps the whole
- *   request context alive under load (see docs/decisions.md). Dead peers are found by socket keepalive.
+ *   request context alive under load (see docs/decisions.md). Dead peers are found by socket keepalive;
+ *   a stalled server (the kernel still answers keepalives) by the socket timeout, one timer per
+ *   connection. Writes reset that timer, so under steady traffic it fires only once writes back up:
+ *   requests themselves are bounded by the request deadline (ops/request_deadline.ts).
  * - No offline queue: while disconnected, commands fail at once, so requests fail closed with a 503
  *   instead of waiting or, worse, being let through.
  */
@@ -15,9 +31,12 @@ function newClient(url: string) {
     url,
     disableOfflineQueue: true,
     commandOptions: { timeout: 0 },
+    pingInterval: PING_INTERVAL_MS,
     socket: {
       connectTimeout: 2000,
+      socketTimeout: SOCKET_TIMEOUT_MS,
       keepAlive: true,
+      // Always reconnect: node-redis's default strategy gives up after a socket timeout.
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000),
     },
   });
@@ -45,6 +64,7 @@ export function isStoreUnavailable(err: unknown): boolean {
     err instanceof ClientClosedError ||
     err instanceof ConnectionTimeoutError ||
     err instanceof SocketClosedUnexpectedlyError ||
+    err instanceof SocketTimeoutError ||
     err instanceof ReconnectStrategyError ||
     (err instanceof Error && 'code' in err && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET'))
   );

@@ -4,7 +4,8 @@ import { Agent, request } from 'node:http';
  * A minimal browser for flow tests and the benchmark: a cookie jar (name, value, path), manual
  * redirects, and form posts, over node:http with keep-alive (lighter than fetch, which matters when
  * the bench's driver shares two cores with the server). Requests go to `target`, which tests can
- * switch to another instance behind the same issuer, like a load balancer would.
+ * switch to another instance behind the same issuer, like a load balancer would: the Host header
+ * stays the site's (`host`, the first target's by default), as a load balancer preserves it.
  */
 export interface Page {
   status: number;
@@ -21,10 +22,15 @@ interface Cookie {
 
 export class Browser {
   target: string;
+  /** Sent with every request (e.g. a forged X-Forwarded-For). */
+  readonly headers: Record<string, string> = {};
+  /** The Host header of every request: the site this browser visits, wherever `target` points. */
+  readonly host: string;
   readonly #cookies = new Map<string, Cookie>();
 
-  constructor(target: string) {
+  constructor(target: string, host = new URL(target).host) {
     this.target = target;
+    this.host = host;
   }
 
   get(pathOrUrl: string): Promise<Page> {
@@ -48,7 +54,7 @@ export class Browser {
     const target = new URL(this.target);
     url.protocol = target.protocol;
     url.host = target.host;
-    const headers: Record<string, string> = { accept: 'text/html' };
+    const headers: Record<string, string> = { accept: 'text/html', host: this.host, ...this.headers };
     const cookie = this.cookieHeader(url.pathname);
     if (cookie) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createIdp, type Idp } from '../../app.ts';
 import { memoryStores, redisStores, type Stores } from '../../adapters/stores.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -40,6 +40,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Where security emails go (an in-process SMTP server); otherwise they are only logged. */
   smtpUrl?: string;
+  /** The app's logger, for tests that read the log; silent otherwise. */
+  logger?: Logger;
 }
 
 export async function makeStores(backend: Backend, clock?: Clock): Promise<Stores> {
@@ -66,7 +68,7 @@ export async function startIdp(backend: Backend, options: StartOptions = {}): Pr
   });
   const ownStores = options.stores === undefined;
   const stores = options.stores ?? (await makeStores(backend, options.clock));
-  const idp = await createIdp(config, { logger: pino({ level: 'silent' }), stores, ...(options.clock ? { clock: options.clock } : {}) });
+  const idp = await createIdp(config, { logger: options.logger ?? pino({ level: 'silent' }), stores, ...(options.clock ? { clock: options.clock } : {}) });
   const handle = idp.app.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);

@@ -28,6 +28,21 @@ export class RedisServer {
     await waitForPing(this.url);
   }
 
+  /** Stalls the server (SIGSTOP): connections stay open, the kernel still accepts, nothing answers. */
+  pause(): void {
+    this.#signal('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#signal('SIGCONT');
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    const pid = this.#process?.pid;
+    if (pid === undefined) throw new Error('redis-server is not running');
+    process.kill(pid, signal);
+  }
+
   async stop(): Promise<void> {
     const child = this.#process;
     this.#process = undefined;
