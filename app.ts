@@ -17,14 +17,19 @@ import { logMailer, smtpMailer, type Mailer } from './notifications/mailer.ts';
 import { logGateway, twilioGateway } from './notifications/sms_gateway.ts';
 import { SmsFactor } from './mfa/factors/sms.ts';
 import { SmsSendLimits } from './mfa/sms_send_limits.ts';
+import { phoneKeyWith } from './mfa/phone_key.ts';
 import { createMetrics, metricsRoute, type Metrics } from './ops/metrics.ts';
 import { theme } from './views/theme.ts';
 import { errorPages } from './ops/error_pages.ts';
 import { healthRoutes } from './ops/health.ts';
+import { logProviderServerErrors } from './ops/provider_errors.ts';
+import { pinPublicOrigin, refuseOtherHosts } from './ops/public_origin.ts';
+import { requestDeadline } from './ops/request_deadline.ts';
 import { requestLog } from './ops/request_log.ts';
 import { securityHeaders } from './ops/security_headers.ts';
 import { createProvider } from './provider/create_provider.ts';
 import { findAccountIn } from './provider/find_account.ts';
+import { refreshRefusal } from './provider/refresh_policy.ts';
 import { LoginThrottle } from './security/login_throttle.ts';
 import { importSeed, readSeedFile, type SeedSummary } from './seed/import.ts';
 import { serveAssets } from './views/assets.ts';
@@ -61,6 +66,7 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
     clock,
     issuerHost: new URL(config.issuer).host,
     pepper: box.deriveKey('sms-code'),
+    phoneKey: phoneKeyWith(box.deriveKey('sms-number')),
   });
   return new Mfa({
     directory: stores.directory,
@@ -85,7 +91,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   // The in-memory store starts empty, so it gets the demo data unless a seed file is named.
   const seedFile = config.seedFile ?? (stores.kind === 'memory' ? DEMO_SEED_FILE : undefined);
   const box = new SecretBox(config.mfaEncryptionKeys);
-  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile), { ...stores, box }) } : undefined;
+  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile, { smsCountries: config.sms.countries }), { ...stores, box }) } : undefined;
 
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
@@ -113,13 +119,24 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
           acrClaim: ctx.oidc.claims.id_token?.acr ?? undefined,
         });
       },
+      refreshLifetime: config.refreshTokens,
+      refreshRefusal: async (accountId, { acr }) => {
+        const [account, lock] = await Promise.all([mfa.account(accountId), stores.mfaLockout.read(accountId)]);
+        return refreshRefusal({ acr, mfaRequired: account?.requirement.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
+      },
     },
-    config.trustProxy,
+    { trusted: config.trustProxy, hops: config.trustedProxyHops },
   );
+
+  // Endpoint URLs come from ISSUER, never from the Host or X-Forwarded-* headers (ops/public_origin.ts).
+  pinPublicOrigin(provider, config.issuer);
+  logProviderServerErrors(provider, logger);
 
   // provider.use() inserts before oidc-provider's own routes, in this order.
   provider.use(requestLog(logger));
+  provider.use(refuseOtherHosts(config.issuer));
   provider.use(errorPages(logger));
+  provider.use(requestDeadline(config.requestTimeoutMs, logger));
   provider.use(securityHeaders);
   provider.use(serveAssets);
   provider.use(healthRoutes(() => stores.ping()));

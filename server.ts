@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import { createIdp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
+import { startupWarnings } from './config/startup_warnings.ts';
 import { createLogger } from './ops/logger.ts';
 
 let config;
@@ -13,11 +14,12 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-if (config.ephemeralKeys) {
-  logger.warn('COOKIE_KEYS or SIGNING_KEYS not set: using keys generated for this process only. Sessions and tokens die with it. Run `npm run keys`.');
-}
-if (!config.redis) {
-  logger.warn('REDIS_URL not set: using the IN-MEMORY store. All data is LOST on restart and cannot be shared between instances.');
+for (const warning of startupWarnings(config)) {
+  logger.warn({ warning: warning.id }, warning.message);
+  if (warning.loud) {
+    const rule = '!'.repeat(78);
+    process.stderr.write(`\n${rule}\n  WARNING: ${warning.message}\n${rule}\n\n`);
+  }
 }
 
 const idp = await createIdp(config, { logger });
@@ -25,8 +27,8 @@ const handle = idp.app.callback();
 const server = createServer((req, res) => {
   void handle(req, res);
 });
-server.listen(config.port, () => {
-  logger.info({ issuer: config.issuer, port: config.port, store: idp.stores.kind }, 'identity provider listening');
+server.listen(config.port, config.host, () => {
+  logger.info({ issuer: config.issuer, host: config.host, port: config.port, store: idp.stores.kind }, 'identity provider listening');
   if (idp.seeded) logger.info({ seed: idp.seeded.file, ...idp.seeded.summary }, 'seed imported');
   if (idp.demo && idp.seeded) {
     process.stdout.write(

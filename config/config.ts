@@ -1,20 +1,26 @@
 import { z } from 'zod';
 import { parseCookieKeys, parseEncryptionKeys, parseSigningKeys, type EncryptionKey, type SigningJwks } from './keys.ts';
 import { sanitizeTotpIssuer } from '../mfa/factors/totp_uri.ts';
+import { DEFAULT_SMS_COUNTRIES } from '../mfa/sms_rules.ts';
 
 /** Every environment variable the service reads. `.env.example` documents each one. */
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).optional(),
   ISSUER: z.url().optional(),
   TRUST_PROXY: z.stringbool().default(false),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().positive().optional(),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_PREFIX: z.string().min(1).default('idp:'),
   COOKIE_KEYS: z.string().min(1).optional(),
   SIGNING_KEYS: z.string().min(1).optional(),
   SEED_FILE: z.string().min(1).optional(),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
+  REFRESH_ABSOLUTE_SECONDS: z.coerce.number().int().positive().default(30 * 86400),
+  REFRESH_IDLE_SECONDS: z.coerce.number().int().positive().default(14 * 86400),
   LOGIN_ACCOUNT_MAX_FAILURES: z.coerce.number().int().positive().default(10),
   LOGIN_ACCOUNT_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
   LOGIN_ACCOUNT_LOCK_SECONDS: z.coerce.number().int().positive().default(15 * 60),
@@ -39,7 +45,7 @@ const EnvSchema = z.object({
   SMS_COUNTRIES: z
     .string()
     .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'a comma-separated list of ISO country codes, e.g. US,CA,GB')
-    .default('US,CA,MX,GB,IE,FR,DE,ES,IT,AU,NZ,SG,HK'),
+    .default(DEFAULT_SMS_COUNTRIES.join(',')),
   SMS_COOLDOWN_SECONDS: z.coerce.number().int().nonnegative().default(30),
   SMS_MAX_PER_NUMBER_HOUR: z.coerce.number().int().positive().default(5),
   SMS_MAX_PER_NUMBER_DAY: z.coerce.number().int().positive().default(10),
@@ -84,8 +90,15 @@ export type SmsGatewayConfig =
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
+  /** Interface to listen on: loopback in development, every interface in production (containers). */
+  host: string;
   issuer: string;
   trustProxy: boolean;
+  /**
+   * With `trustProxy`: how many proxies in front of us append to X-Forwarded-For. The client address
+   * is that many entries from the right; anything further left was written by the client.
+   */
+  trustedProxyHops: number;
   redis: { url: string; prefix: string } | undefined;
   cookieKeys: string[];
   signingKeys: SigningJwks;
@@ -93,7 +106,11 @@ export interface Config {
   ephemeralKeys: boolean;
   seedFile: string | undefined;
   logLevel: string;
+  /** Longest a request may wait (e.g. on a stalled Redis) before it is answered 503. */
+  requestTimeoutMs: number;
   sessionTtlSeconds: number;
+  /** A refresh chain's lifetime from the first login, and per token unused (see docs/decisions.md). */
+  refreshTokens: { absoluteSeconds: number; idleSeconds: number };
   loginLimits: LoginLimits;
   mfaLimits: MfaLimits;
   /** Key id → 32-byte key, newest first; encrypts TOTP secrets at rest. */
@@ -141,6 +158,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) missing.push('TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID');
     if (missing.length > 0) throw new ConfigError(`SMS_GATEWAY=twilio needs ${missing.join(', ')}.`);
   }
+  if (e.TRUSTED_PROXY_HOPS !== undefined && !e.TRUST_PROXY) {
+    throw new ConfigError('TRUSTED_PROXY_HOPS needs TRUST_PROXY=true: without it X-Forwarded-For is ignored.');
+  }
   if (e.REDIS_URL && !e.MFA_ENCRYPTION_KEYS) {
     throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL: secrets stored with a per-process key could not be read after a restart.');
   }
@@ -150,15 +170,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     return {
       env: e.NODE_ENV,
       port: e.PORT,
+      host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
       issuer: (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
       trustProxy: e.TRUST_PROXY,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? 1,
       redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : undefined,
       cookieKeys: parseCookieKeys(e.COOKIE_KEYS),
       signingKeys: parseSigningKeys(e.SIGNING_KEYS),
       ephemeralKeys,
       seedFile: e.SEED_FILE,
       logLevel: e.LOG_LEVEL,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      refreshTokens: { absoluteSeconds: e.REFRESH_ABSOLUTE_SECONDS, idleSeconds: e.REFRESH_IDLE_SECONDS },
       mfaLimits: {
         maxFailures: e.MFA_MAX_FAILURES,
         lockMinutes: e.MFA_LOCK_MINUTES.split(',').map(Number),

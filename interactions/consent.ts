@@ -25,13 +25,17 @@ export function consentScreenNeeded(clientMetadata: Record<string, unknown>): bo
   return !isFirstParty(clientMetadata);
 }
 
-export function showConsent(ctx: InteractionContext, client: OidcClient): void {
+/**
+ * The account shown is the signed-in one, from the directory: never the app-supplied `login_hint`,
+ * which would let an app show one account while asking for another's consent.
+ */
+export function showConsent(ctx: InteractionContext, client: OidcClient, account: { email: string } | undefined): void {
   const { interaction } = ctx.state;
   const missing = missingGrants(interaction.prompt.details);
   renderPage(ctx, 'consent', { title: 'Allow access?' }, {
     uid: interaction.uid,
     clientName: clientName(client),
-    email: typeof interaction.params['login_hint'] === 'string' ? interaction.params['login_hint'] : '',
+    email: account?.email ?? '',
     scopes: missing.scopes.filter((s) => s !== 'openid'),
     claims: missing.claims.filter((c) => !['sub', 'acr', 'amr', 'auth_time', 'sid'].includes(c)),
   });

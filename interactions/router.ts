@@ -9,7 +9,7 @@ import { submitPassword } from './login/password.ts';
 import { showCurrentStep } from './show_step.ts';
 import { chooseMethod, confirmEnrollmentCode, resendEnrollmentCode, sendEnrollmentCode, showEnrollmentCode, showLoginCode, showSmsSetup, submitLoginCode } from './mfa/sms.ts';
 import { showRecoveryEntry, showVerify, submitRecoveryCode, submitTotp } from './mfa/challenge.ts';
-import { acknowledgeRecoveryCode, confirmTotp, downloadRecoveryCode, showMethods, showRecoveryCode, showTotpSetup, skipEnrollment } from './mfa/enroll.ts';
+import { acknowledgeRecoveryCode, confirmTotp, downloadRecoveryCode, resumeAfterStaleEnrollment, showMethods, showRecoveryCode, showTotpSetup, skipEnrollment } from './mfa/enroll.ts';
 
 /**
  * Every interaction screen lives under /interaction/:uid, where the interaction cookie is sent.
@@ -30,6 +30,7 @@ export function interactionRoutes(deps: InteractionDeps): Middleware {
 
   // Enrollment: Two-Factor Authentication Required → method → Secure your Account → recovery code.
   router.post('/mfa/skip', formBody, typed(skipEnrollment(deps)));
+  router.post('/mfa/resume', formBody, typed(resumeAfterStaleEnrollment()));
   router.get('/mfa/methods', typed(showMethods(deps)));
   router.get('/mfa/totp', typed(showTotpSetup(deps)));
   router.post('/mfa/totp', formBody, typed(confirmTotp(deps)));

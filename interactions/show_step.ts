@@ -22,7 +22,9 @@ export function showCurrentStep(deps: MfaRouteDeps) {
       case 'consent': {
         // First-party apps normally never get here (see provider/first_party_grant.ts).
         const client = await clientOf(ctx, deps.provider);
-        if (consentScreenNeeded(client.metadata())) showConsent(ctx, client);
+        const accountId = ctx.state.interaction.session?.accountId;
+        const account = accountId ? await deps.mfa.deps.directory.findUser(accountId) : undefined;
+        if (consentScreenNeeded(client.metadata())) showConsent(ctx, client, account);
         else await grantConsent(ctx, deps.provider);
         return;
       }

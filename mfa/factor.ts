@@ -9,6 +9,12 @@ export interface FactorContext {
 export type VerifyOutcome = { ok: true } | { ok: false; reason: 'malformed' | 'invalid' };
 
 /**
+ * An enrollment commit: a wrong code, or `stale` when the account's factors changed since the
+ * decision to let this enrollment happen (a stale screen, a racing enrollment): nothing was stored.
+ */
+export type EnrollOutcome = { ok: true } | { ok: false; reason: 'malformed' | 'invalid' | 'stale' };
+
+/**
  * One way of proving the second factor. The flow (interactions/mfa) owns the screens and the
  * lockout; a factor only knows its own data.
  */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ACR, AMR } from '../provider/acr.ts';
 import type { MfaRequirement } from './policy.ts';
 
@@ -43,26 +44,53 @@ export function mfaStepsDue(input: GateInput): MfaSteps {
   return { enroll: false, challenge: !mfaIsFresh(input.session, requirement.reverifySeconds, input.nowSeconds) };
 }
 
-/** Did the relying app ask for multi-factor authentication? */
-export interface AcrClaimRequest {
-  essential?: boolean | undefined;
-  value?: string | undefined;
-  values?: readonly string[] | undefined;
+/** An individual claim request (OpenID Connect Core 5.5.1): null, or these members. */
+const ClaimRequest = z
+  .object({
+    essential: z.boolean().optional(),
+    value: z.string().optional(),
+    values: z.array(z.string()).optional(),
+  })
+  .nullable()
+  .optional();
+
+/**
+ * Why the `acr` requests of a parsed `claims` parameter are malformed, if they are. oidc-provider
+ * checks the parameter's outer shape only; `"values": {"a":1}` would otherwise reach the gate.
+ */
+export function acrClaimProblem(claims: { id_token?: unknown; userinfo?: unknown }): string | undefined {
+  for (const member of ['id_token', 'userinfo'] as const) {
+    const requests = claims[member];
+    if (requests === null || typeof requests !== 'object' || !('acr' in requests)) continue;
+    if (!ClaimRequest.safeParse(requests.acr).success) {
+      return `claims.${member}.acr must be null or an object with "essential" (boolean), "value" (string) or "values" (array of strings)`;
+    }
+  }
+  return undefined;
 }
 
-export function stepUpRequested(acrValues: unknown, acrClaim: AcrClaimRequest | undefined): boolean {
+/**
+ * Did the relying app ask for multi-factor authentication? A malformed acr request (refused at the
+ * authorization endpoint, so only reachable through a bug) counts as asking: it fails closed.
+ */
+export function stepUpRequested(acrValues: unknown, acrClaim: unknown): boolean {
   const requested = typeof acrValues === 'string' ? acrValues.split(' ') : [];
   if (requested.includes(ACR.multiFactor)) return true;
-  if (!acrClaim?.essential) return false;
-  return acrClaim.value === ACR.multiFactor || (acrClaim.values?.includes(ACR.multiFactor) ?? false);
+  const parsed = ClaimRequest.safeParse(acrClaim);
+  if (!parsed.success) return true;
+  const claim = parsed.data;
+  if (!claim?.essential) return false;
+  return claim.value === ACR.multiFactor || (claim.values?.includes(ACR.multiFactor) ?? false);
 }
 
-/** The essential `acr` request of a raw `claims` parameter (as stored on the interaction), if any. */
-export function acrClaimFromParam(claims: unknown): AcrClaimRequest | undefined {
+/** The `acr` request of a raw `claims` parameter (as stored on the interaction), unvalidated. */
+export function acrClaimFromParam(claims: unknown): unknown {
   if (typeof claims !== 'string') return undefined;
   try {
-    const parsed = JSON.parse(claims) as { id_token?: { acr?: AcrClaimRequest } };
-    return parsed.id_token?.acr ?? undefined;
+    const parsed: unknown = JSON.parse(claims);
+    if (parsed === null || typeof parsed !== 'object' || !('id_token' in parsed)) return undefined;
+    const idToken = parsed.id_token;
+    return idToken !== null && typeof idToken === 'object' && 'acr' in idToken ? idToken.acr : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 import type { MfaLimits } from '../config/config.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { LimiterFactory } from '../security/login_throttle.ts';
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { givePointBack, takePoint } from '../security/take_point.ts';
 import type { MfaLockoutStore } from './store.ts';
 
 /** Minutes of the `level`-th lockout (1-based); the last configured value repeats. */
@@ -31,14 +32,19 @@ export class MfaLockout {
 
   /**
    * Before checking a code: refused while the account or the address is locked. Otherwise the
-   * attempt is counted as a failure in advance, so that parallel guesses cannot all be checked
-   * before the first failure is recorded: attempts past the limit are refused unchecked.
+   * attempt is counted as a failure in advance, on the account and on the address, so that parallel
+   * guesses cannot all be checked before the first failure is recorded: attempts past either limit
+   * are refused unchecked, and give their address point back (a refusal is not a guess).
    */
   async begin(userId: string, ip: string): Promise<AttemptTicket> {
     const now = this.#clock();
-    const address = await this.#ip.get(ip);
-    if (address !== null && address.consumedPoints >= this.#limits.ip.maxFailures) return { locked: true, retryAfterSeconds: Math.ceil(address.msBeforeNext / 1000) };
+    const onIp = await takePoint(this.#ip, ip);
+    if (!onIp.ok) {
+      await givePointBack(this.#ip, ip);
+      return { locked: true, retryAfterSeconds: Math.ceil(onIp.msBeforeNext / 1000) };
+    }
     const begun = await this.#store.beginAttempt(userId, now);
+    if (begun.locked || begun.attempt > this.#limits.maxFailures) await givePointBack(this.#ip, ip);
     if (begun.locked) return { locked: true, retryAfterSeconds: Math.ceil((begun.lockedUntil - now) / 1000) };
     if (begun.attempt > this.#limits.maxFailures) {
       // The attempt that reached the limit is being checked right now and will lock if it fails.
@@ -48,17 +54,17 @@ export class MfaLockout {
   }
 
   /** The attempt failed (it is already counted); `justLocked` when it was the last one allowed. */
-  async failed(userId: string, ip: string, ticket: { attempt: number }): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
-    await this.#ip.consume(ip).catch((err: unknown) => {
-      if (!(err instanceof RateLimiterRes)) throw err;
-    });
+  async failed(userId: string, ticket: { attempt: number }): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
     if (ticket.attempt < this.#limits.maxFailures) return { justLocked: false, retryAfterSeconds: 0 };
     const state = await this.#store.lock(userId, this.#clock(), this.#limits.lockMinutes);
     return { justLocked: true, retryAfterSeconds: Math.max(0, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
   }
 
-  /** A success clears the count taken in advance, and any earlier failures and lock level. */
-  async succeeded(userId: string): Promise<void> {
-    await this.#store.reset(userId);
+  /**
+   * A success clears the account's count taken in advance, and any earlier failures and lock level,
+   * and gives the address its point back: the address limit counts failures only.
+   */
+  async succeeded(userId: string, ip: string): Promise<void> {
+    await Promise.all([this.#store.reset(userId), givePointBack(this.#ip, ip)]);
   }
 }

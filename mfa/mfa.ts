@@ -8,21 +8,34 @@ import type { TotpFactor } from './factors/totp.ts';
 import type { SmsFactor } from './factors/sms.ts';
 import { canSkipEnrollment, mfaIsFresh, mfaStepsDue, stepUpRequested, type MfaSteps, type SessionAuth } from './gate.ts';
 import type { MfaLockout } from './lockout.ts';
-import { mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
+import { allowedMethodsFor, mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
 import type { RequestMeta, SecurityEvents } from './security_events.ts';
-import type { FlowStore, MethodId, MfaFactorStore, PhoneRecord } from './store.ts';
+import type { FactorState, FlowStore, MethodId, MfaFactorStore, PhoneRecord } from './store.ts';
+import { usableMethods } from './usable_methods.ts';
 
 export interface MfaAccount {
   user: User;
   requirement: MfaRequirement;
-  /** Second-factor methods the user has, in the order to offer them. */
+  /** Second-factor methods the user may use now (enrolled and allowed), in the order to offer them. */
   methods: MethodId[];
   preferred: MethodId | undefined;
+  /** The phone, when SMS is one of `methods`. */
   phone: PhoneRecord | undefined;
+  /** The stored factors as read, usable or not, with the version an enrollment must commit on. */
+  factors: FactorState;
+}
+
+/** The authentication a "Skip for now" was chosen in: a new password login asks again. */
+export interface SkipScope {
+  sessionUid: string;
+  /** The session's loginTs (epoch seconds) when the user skipped. */
+  authTime: number;
 }
 
 export type AttemptResult =
   | { outcome: 'success' }
+  /** The method is not enrolled, or the policy no longer allows it: nothing was checked or counted. */
+  | { outcome: 'not_allowed' }
   | { outcome: 'failed'; reason: 'malformed' | 'invalid' }
   | { outcome: 'locked'; retryAfterSeconds: number; justLocked: boolean };
 
@@ -69,23 +82,29 @@ export class Mfa {
     return this.deps.events;
   }
 
-  /** The user with their methods and what the policy requires of them. */
+  /**
+   * The user with what the policy requires of them and the methods they may use. Enrolled but no
+   * longer allowed methods (a Pay role granted after an SMS enrollment) still count as "enrolled"
+   * for the policy, so the user must replace them rather than drop to one factor.
+   */
   async account(userId: string): Promise<MfaAccount | undefined> {
-    const { directory, clock } = this.deps;
-    const [user, memberships, { methods, preferred, phone }] = await Promise.all([directory.findUser(userId), directory.membershipsOfUser(userId), this.methods(userId)]);
+    const { directory, clock, store, smsCountries } = this.deps;
+    const [user, memberships, factors] = await Promise.all([directory.findUser(userId), directory.membershipsOfUser(userId), store.factorsOf(userId)]);
     if (!user) return undefined;
     const companies = new Map<string, Company>();
     const found = await Promise.all(memberships.map((m) => directory.findCompany(m.companyId)));
     for (const company of found) if (company) companies.set(company.id, company);
-    const requirement = mfaRequirementFor({ user, memberships, companies, enrolled: methods.length > 0, now: new Date(clock()) });
-    return { user, requirement, methods, preferred, phone };
-  }
-
-  /** The second-factor methods a user has, and the one they used last. */
-  async methods(userId: string): Promise<{ methods: MethodId[]; preferred: MethodId | undefined; phone: PhoneRecord | undefined }> {
-    const { totp, phone, preferred } = await this.deps.store.methodsOf(userId);
-    const methods: MethodId[] = [...(totp ? ['totp' as const] : []), ...(phone ? ['sms' as const] : [])];
-    return { methods, preferred, phone };
+    const enrolled = factors.totp || factors.phone !== undefined;
+    const requirement = mfaRequirementFor({ user, memberships, companies, enrolled, recovering: factors.recovering, now: new Date(clock()) });
+    const methods = usableMethods(factors, allowedMethodsFor(memberships, companies), smsCountries);
+    return {
+      user,
+      requirement,
+      methods,
+      preferred: factors.preferred !== undefined && methods.includes(factors.preferred) ? factors.preferred : undefined,
+      phone: methods.includes('sms') ? factors.phone : undefined,
+      factors,
+    };
   }
 
   /** Which MFA steps are due for this session and request (see gate.ts). */
@@ -104,43 +123,56 @@ export class Mfa {
     const stepUp = stepUpRequested(input.acrValues, input.acrClaim);
     // The skip only matters while enrollment is optional: read it only then.
     const skipMatters = account.methods.length === 0 && canSkipEnrollment(account.requirement, stepUp);
+    const skipScope = { sessionUid: input.sessionUid, authTime: input.session.authTime };
     return mfaStepsDue({
       requirement: account.requirement,
       enrolled: account.methods.length > 0,
       stepUp,
-      skippedEnrollment: skipMatters && (await this.deps.flow.get(skipKey(input.sessionUid))) !== undefined,
+      skippedEnrollment: skipMatters && (await this.deps.flow.get(skipKey(skipScope))) !== undefined,
       session: input.session,
       nowSeconds,
     });
   }
 
-  /** "Skip for now": remembered for the browser session, so the next app does not ask again. */
-  async skipEnrollment(user: User, sessionUid: string, meta: RequestMeta): Promise<void> {
-    await this.deps.flow.set(skipKey(sessionUid), { at: this.deps.clock() }, this.deps.sessionTtlSeconds);
+  /**
+   * "Skip for now": remembered for this authentication of the browser session, so the next app does
+   * not ask again; a new password login (prompt=login, max_age) asks again.
+   */
+  async skipEnrollment(user: User, scope: SkipScope, meta: RequestMeta): Promise<void> {
+    await this.deps.flow.set(skipKey(scope), { at: this.deps.clock() }, this.deps.sessionTtlSeconds);
     await this.deps.events.record('mfa.enrollment_skipped', user, meta);
   }
 
-  /** After a recovery code: the device is lost, so every second factor goes, the number too (it may be on that phone). */
+  /**
+   * After a recovery code: the device is lost, so every second factor goes, the number too (it may
+   * be on that phone), and the account must enroll again before it can skip anything.
+   */
   async forgetLostDevice(userId: string): Promise<void> {
-    await Promise.all([this.deps.totp.remove(userId), this.deps.sms.remove(userId)]);
+    await this.deps.store.dropFactorsForRecovery(userId);
   }
 
-  /** One verification attempt, counted by the lockout whatever the factor. */
+  /**
+   * One verification attempt, counted by the lockout whatever the factor. An app or SMS code counts
+   * only for a method the account may use now; the recovery code is always accepted.
+   */
   async attempt(userId: string, factor: MfaFactor, input: string, meta: RequestMeta & FactorContext): Promise<AttemptResult> {
-    const { lockout, events, directory } = this.deps;
-    const [user, ticket] = await Promise.all([directory.findUser(userId), lockout.begin(userId, meta.ip)]);
-    if (!user) return { outcome: 'failed', reason: 'invalid' };
+    const { lockout, events } = this.deps;
+    const account = await this.account(userId);
+    if (!account) return { outcome: 'failed', reason: 'invalid' };
+    if (factor.id !== 'recovery_code' && !account.methods.includes(factor.id)) return { outcome: 'not_allowed' };
+    const { user } = account;
+    const ticket = await lockout.begin(userId, meta.ip);
     if (ticket.locked) return { outcome: 'locked', retryAfterSeconds: ticket.retryAfterSeconds, justLocked: false };
 
     const result = await factor.verify(user.id, input, { interactionId: meta.interactionId });
     if (result.ok) {
       await Promise.all([
-        lockout.succeeded(user.id),
+        lockout.succeeded(user.id, meta.ip),
         events.record(factor.id === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.challenge_succeeded', user, meta, { factor: factor.id }),
       ]);
       return { outcome: 'success' };
     }
-    const failure = await lockout.failed(user.id, meta.ip, ticket);
+    const failure = await lockout.failed(user.id, ticket);
     await events.record('mfa.challenge_failed', user, meta, { factor: factor.id, reason: result.reason });
     if (failure.justLocked) {
       await events.record('mfa.locked', user, meta);
@@ -150,6 +182,6 @@ export class Mfa {
   }
 }
 
-function skipKey(sessionUid: string): string {
-  return `mfa-skip:${sessionUid}`;
+function skipKey(scope: SkipScope): string {
+  return `mfa-skip:${scope.sessionUid}:${scope.authTime}`;
 }

@@ -1,4 +1,4 @@
-import type { Company, Membership, ReverifyFrequency, User } from '../directory/types.ts';
+import type { Company, Membership, PayRole, ReverifyFrequency, User } from '../directory/types.ts';
 
 /** Which second factors a user may enroll. SMS country rules are refined by the SMS issue. */
 export interface AllowedMethods {
@@ -17,6 +17,8 @@ export interface PolicyInput {
   companies: Map<string, Company>;
   /** True when the user has at least one second factor (an authenticator app or a phone). */
   enrolled: boolean;
+  /** A recovery code removed the user's factors and no new one is enrolled yet. */
+  recovering: boolean;
   now: Date;
 }
 
@@ -36,9 +38,10 @@ export const DEFAULT_REVERIFY_SECONDS = REVERIFY_SECONDS['30d'];
  * - Any Procore Pay role requires MFA whatever the company says; payors may use the app only,
  *   payee admins SMS to US numbers only.
  * - A user with a factor enrolled is always challenged.
+ * - A user who used their recovery code must enroll a new factor: no "Skip for now" until then.
  */
 export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
-  const active = input.memberships.filter((m) => m.status === 'active' && input.companies.has(m.companyId));
+  const active = activeMemberships(input.memberships, input.companies);
   const reasons: string[] = [];
   const deadlines: string[] = [];
   let reverifySeconds = DEFAULT_REVERIFY_SECONDS;
@@ -54,6 +57,7 @@ export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
     else deadlines.push(deadline);
   }
   if (input.enrolled) reasons.push('enrolled');
+  if (input.recovering) reasons.push('recovery');
 
   const methods = allowedMethods(active);
   if (reasons.length > 0) return { kind: 'required', reasons, methods, reverifySeconds };
@@ -62,8 +66,22 @@ export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
   return { kind: 'none', methods, reverifySeconds };
 }
 
+/** The methods the Procore Pay rules allow this user, at enrollment and at every challenge. */
+export function allowedMethodsFor(memberships: Membership[], companies: Map<string, Company>): AllowedMethods {
+  return allowedMethods(activeMemberships(memberships, companies));
+}
+
+function activeMemberships(memberships: Membership[], companies: Map<string, Company>): Membership[] {
+  return memberships.filter((m) => m.status === 'active' && companies.has(m.companyId));
+}
+
 function allowedMethods(active: Membership[]): AllowedMethods {
-  const roles = new Set(active.flatMap((m) => m.payRoles));
+  return methodsAllowedForPayRoles(active.flatMap((m) => m.payRoles));
+}
+
+/** The Procore Pay method rules, from the roles of a user's active memberships. */
+export function methodsAllowedForPayRoles(payRoles: readonly PayRole[]): AllowedMethods {
+  const roles = new Set(payRoles);
   if (roles.has('payor')) return { totp: true, sms: { allowed: false, reason: 'payor' } };
   if (roles.has('payee_admin')) return { totp: true, sms: { allowed: true, onlyCountries: ['US'] } };
   return { totp: true, sms: { allowed: true, onlyCountries: 'default' } };

@@ -15,9 +15,26 @@ export interface PhoneRecord {
   createdAt: number;
 }
 
+/** A second factor to store, as enrollment commits it. */
+export type NewFactor = { kind: 'totp'; record: TotpRecord; timeStep: number } | { kind: 'phone'; record: PhoneRecord };
+
+/** A user's second factors as stored now, read in one go (asked on every challenge). */
+export interface FactorState {
+  totp: boolean;
+  phone: PhoneRecord | undefined;
+  preferred: MethodId | undefined;
+  /**
+   * Changes with every enrollment and removal. Enrollment commits only if it is still the version
+   * its decision was made on (compare-and-set), so a stale screen or a racing enrollment cannot win.
+   */
+  version: number;
+  /** A recovery code removed the factors: the account must enroll again, with no "Skip for now". */
+  recovering: boolean;
+}
+
 export interface MfaFactorStore {
   getTotp(userId: string): Promise<TotpRecord | undefined>;
-  /** Replaces the user's one authenticator app; `timeStep` is that of the code that verified it. */
+  /** Replaces the user's one authenticator app unconditionally (seed import); `timeStep` is that of the code that verified it. */
   saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void>;
   removeTotp(userId: string): Promise<void>;
   /**
@@ -32,11 +49,17 @@ export interface MfaFactorStore {
   /** Atomically removes the recovery code if `hash` matches: true for exactly one caller. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   getPhone(userId: string): Promise<PhoneRecord | undefined>;
-  /** Replaces the user's SMS number. */
+  /** Replaces the user's SMS number unconditionally (seed import). */
   savePhone(userId: string, record: PhoneRecord): Promise<void>;
   removePhone(userId: string): Promise<void>;
-  /** Which methods the user has and the preferred one, in one read (asked on every challenge). */
-  methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }>;
+  factorsOf(userId: string): Promise<FactorState>;
+  /**
+   * Atomically stores `factor` only if the user's factors are still at `expectedVersion`; true when
+   * it was stored. Clears `recovering`.
+   */
+  enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean>;
+  /** After a recovery code, atomically: the app and the phone go, and the account is marked recovering. */
+  dropFactorsForRecovery(userId: string): Promise<void>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
 }
 

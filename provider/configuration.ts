@@ -1,10 +1,13 @@
-import type { ClientMetadata, Configuration, FindAccount, AdapterFactory, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type ClientMetadata, type Configuration, type FindAccount, type AdapterFactory, type KoaContextWithOIDC } from 'oidc-provider';
+import { acrClaimProblem } from '../mfa/gate.ts';
 import { ACR } from './acr.ts';
 import { FIRST_PARTY, isFirstParty } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
 import { interactionPrompts, type MfaStepsForRequest } from './interaction_policy.ts';
+import { refreshTokenTtl, type RefreshLifetime } from './refresh_lifetime.ts';
+import type { RefreshRefusal } from './refresh_policy.ts';
 
 export interface ProviderSettings {
   adapter: AdapterFactory;
@@ -16,10 +19,12 @@ export interface ProviderSettings {
   staticClients: ClientMetadata[];
   /** Which MFA steps a request still needs (the MFA module). */
   mfaStepsDue: MfaStepsForRequest;
+  refreshLifetime: RefreshLifetime;
+  /** Why this account may no longer refresh a chain that authenticated with `acr`, if it may not. */
+  refreshRefusal: (accountId: string, auth: { acr: string | undefined }) => Promise<RefreshRefusal | undefined>;
 }
 
 const MINUTE = 60;
-const DAY = 24 * 3600;
 
 /**
  * The oidc-provider configuration, option by option. Anything not set here is oidc-provider's
@@ -60,7 +65,15 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
 
     features: {
       devInteractions: { enabled: false },
-      claimsParameter: { enabled: true },
+      claimsParameter: {
+        enabled: true,
+        // oidc-provider checks the parameter's outer shape only; a malformed acr request is the
+        // client's error (invalid_request), never a crash in the MFA gate.
+        assertClaimsParameter(_ctx, claims) {
+          const problem = acrClaimProblem(claims);
+          if (problem) throw new errors.InvalidRequest(problem);
+        },
+      },
       introspection: {
         enabled: true,
         // Only confidential clients, and only about their own tokens.
@@ -68,7 +81,9 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       },
       revocation: {
         enabled: true,
-        allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
+        // Every client, public ones included, may revoke its own tokens (RFC 7009 §5): a public app
+        // signing out must be able to end its refresh token. Another client's token is left alone.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
       // No resource servers are registered yet: access tokens are opaque and serve userinfo.
@@ -77,7 +92,15 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     },
 
     // Refresh tokens rotate on every use; the old one is consumed, and reusing it revokes the grant.
-    rotateRefreshToken: true,
+    // oidc-provider calls this on every refresh, once the token, its grant and its account are loaded
+    // and before the token is consumed: the place to refuse a refresh whose account has changed since
+    // (findAccount already refuses a disabled one). A refusal leaves the token unspent.
+    rotateRefreshToken: async (ctx) => {
+      const token = ctx.oidc.entities.RefreshToken;
+      const refusal = token ? await s.refreshRefusal(token.accountId, { acr: token.acr }) : undefined;
+      if (refusal) throw new errors.InvalidGrant(`refresh refused: ${refusal}`);
+      return true;
+    },
     loadExistingGrant,
     issueRefreshToken: (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client.metadata())),
@@ -87,9 +110,16 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       AuthorizationCode: 10 * MINUTE,
       Interaction: 15 * MINUTE,
       Session: s.sessionTtlSeconds,
-      Grant: s.sessionTtlSeconds > 30 * DAY ? s.sessionTtlSeconds : 30 * DAY,
+      // A grant outlives every token issued under it: the session, and the longest refresh chain.
+      Grant: Math.max(s.sessionTtlSeconds, s.refreshLifetime.absoluteSeconds),
       IdToken: 60 * MINUTE,
-      RefreshToken: 30 * DAY,
+      // The idle lifetime, but never past the chain's absolute end: `iiat` is the chain's first issue
+      // and a rotated token inherits it, so rotating never extends the chain.
+      RefreshToken: (_ctx, token) => {
+        // oidc-provider's own clock (epochTime), which also set `iiat`.
+        const now = Math.floor(Date.now() / 1000);
+        return refreshTokenTtl(s.refreshLifetime, token.iiat ?? now, now);
+      },
       ClientCredentials: 10 * MINUTE,
       DeviceCode: 10 * MINUTE,
       BackchannelAuthenticationRequest: 10 * MINUTE,

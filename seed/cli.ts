@@ -14,7 +14,7 @@ if (!path) {
 try {
   const config = loadConfig(process.env);
   if (!config.redis) throw new Error('REDIS_URL is not set: the in-memory store would be lost when this command exits.');
-  const seed = await readSeedFile(path);
+  const seed = await readSeedFile(path, { smsCountries: config.sms.countries });
   const stores = await redisStores(config.redis.url, config.redis.prefix, createLogger(config.logLevel));
   try {
     const summary = await importSeed(seed, { ...stores, box: new SecretBox(config.mfaEncryptionKeys) });

@@ -8,7 +8,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { toClientMetadata } from '../provider/clients.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
 import type { MfaFactorStore } from '../mfa/store.ts';
-import { parseSeed, SeedError, type Seed } from './schema.ts';
+import { parseSeed, SeedError, type Seed, type SeedRules } from './schema.ts';
 
 export interface SeedSummary {
   companies: number;
@@ -17,7 +17,7 @@ export interface SeedSummary {
 }
 
 /** Reads and validates a seed file; a file that does not parse is rejected before anything is written. */
-export async function readSeedFile(path: string): Promise<Seed> {
+export async function readSeedFile(path: string, rules?: SeedRules): Promise<Seed> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -30,7 +30,7 @@ export async function readSeedFile(path: string): Promise<Seed> {
   } catch (err) {
     throw new SeedError([`${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`]);
   }
-  return parseSeed(json);
+  return parseSeed(json, rules);
 }
 
 /**

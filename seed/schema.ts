@@ -1,6 +1,8 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
+import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
+import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/sms_rules.ts';
 
 const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digits, "_", "." or "-"');
 const IsoDate = z.iso.date();
@@ -100,11 +102,31 @@ export class SeedError extends Error {
   }
 }
 
-/** Validates a parsed seed; each problem names its JSON path, e.g. `users[2].memberships[0].company`. */
-export function parseSeed(json: unknown): Seed {
+/** The rules of this deployment that a seed must follow too. */
+export interface SeedRules {
+  /** `SMS_COUNTRIES`: an imported phone must be one that could be enrolled today. */
+  smsCountries: readonly string[];
+}
+
+/**
+ * Validates a parsed seed; each problem names its JSON path, e.g. `users[2].memberships[0].company`.
+ * An imported `smsPhone` must pass the same rules as an enrollment (Procore Pay, number type, country).
+ */
+export function parseSeed(json: unknown, rules: SeedRules = { smsCountries: DEFAULT_SMS_COUNTRIES }): Seed {
   const result = SeedFile.safeParse(json);
-  if (result.success) return result.data;
-  throw new SeedError(result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`));
+  if (!result.success) throw new SeedError(result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`));
+  const problems = smsPhoneProblems(result.data, rules);
+  if (problems.length > 0) throw new SeedError(problems);
+  return result.data;
+}
+
+function smsPhoneProblems(seed: Seed, rules: SeedRules): string[] {
+  return seed.users.flatMap((user, i) => {
+    if (user.smsPhone === undefined) return [];
+    const payRoles = user.memberships.filter((m) => m.status === 'active').flatMap((m) => m.payRoles);
+    const verdict = checkSmsNumber({ number: user.smsPhone }, methodsAllowedForPayRoles(payRoles).sms, rules.smsCountries);
+    return verdict.allowed ? [] : [`${jsonPath(['users', i, 'smsPhone'])}: ${SMS_REFUSAL_MESSAGES[verdict.reason]}`];
+  });
 }
 
 function jsonPath(path: readonly PropertyKey[]): string {

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
+import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { lockMinutesFor } from '../../mfa/lockout.ts';
 
 interface UserFactors {
@@ -8,6 +8,8 @@ interface UserFactors {
   totpStep?: number;
   recoveryHash?: string;
   preferred?: MethodId;
+  version?: number;
+  recovering?: boolean;
 }
 
 /** In-process MFA storage. JavaScript runs one callback at a time, so each method is atomic. */
@@ -26,7 +28,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
   }
 
   saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void> {
-    Object.assign(this.#of(userId), { totp: { ...record }, totpStep: timeStep });
+    this.#store(userId, { kind: 'totp', record, timeStep });
     return Promise.resolve();
   }
 
@@ -34,6 +36,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     const factors = this.#of(userId);
     delete factors.totp;
     delete factors.totpStep;
+    bump(factors);
     return Promise.resolve();
   }
 
@@ -71,24 +74,60 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
   }
 
   savePhone(userId: string, record: PhoneRecord): Promise<void> {
-    this.#of(userId).phone = { ...record };
+    this.#store(userId, { kind: 'phone', record });
     return Promise.resolve();
   }
 
   removePhone(userId: string): Promise<void> {
-    delete this.#of(userId).phone;
+    const factors = this.#of(userId);
+    delete factors.phone;
+    bump(factors);
     return Promise.resolve();
   }
 
-  methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }> {
+  factorsOf(userId: string): Promise<FactorState> {
     const factors = this.#users.get(userId);
-    return Promise.resolve({ totp: factors?.totp !== undefined, phone: factors?.phone ? { ...factors.phone } : undefined, preferred: factors?.preferred });
+    return Promise.resolve({
+      totp: factors?.totp !== undefined,
+      phone: factors?.phone ? { ...factors.phone } : undefined,
+      preferred: factors?.preferred,
+      version: factors?.version ?? 0,
+      recovering: factors?.recovering === true,
+    });
+  }
+
+  enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean> {
+    if ((this.#users.get(userId)?.version ?? 0) !== expectedVersion) return Promise.resolve(false);
+    this.#store(userId, factor);
+    return Promise.resolve(true);
+  }
+
+  dropFactorsForRecovery(userId: string): Promise<void> {
+    const factors = this.#of(userId);
+    delete factors.totp;
+    delete factors.totpStep;
+    delete factors.phone;
+    factors.recovering = true;
+    bump(factors);
+    return Promise.resolve();
+  }
+
+  #store(userId: string, factor: NewFactor): void {
+    const factors = this.#of(userId);
+    if (factor.kind === 'totp') Object.assign(factors, { totp: { ...factor.record }, totpStep: factor.timeStep });
+    else factors.phone = { ...factor.record };
+    delete factors.recovering;
+    bump(factors);
   }
 
   setPreferredMethod(userId: string, method: MethodId): Promise<void> {
     this.#of(userId).preferred = method;
     return Promise.resolve();
   }
+}
+
+function bump(factors: UserFactors): void {
+  factors.version = (factors.version ?? 0) + 1;
 }
 
 export class MemoryMfaLockoutStore implements MfaLockoutStore {

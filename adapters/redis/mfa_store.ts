@@ -1,4 +1,4 @@
-import type { FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
+import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import type { RedisClient } from './client.ts';
 
 /** Accepts a time step only if it is later than the stored one. */
@@ -15,6 +15,25 @@ if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
   return 1
 end
 return 0`;
+
+/**
+ * Stores a factor if the factors' version is still ARGV[1] ('' stores unconditionally), bumps the
+ * version and ends recovery. ARGV: expected version, field, JSON, totp step ('' for a phone).
+ */
+const STORE_FACTOR = `
+if ARGV[1] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'version') or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'totp_step', ARGV[4]) end
+redis.call('HDEL', KEYS[1], 'recovering')
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 1`;
+
+/** Removes the fields ARGV[2..] and bumps the version; ARGV[1] = "1" also marks the account recovering. */
+const REMOVE_FACTORS = `
+for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'recovering', '1') end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 1`;
 
 /** Mirrors MemoryMfaLockoutStore.beginAttempt. ARGV: now, ttl seconds. */
 const BEGIN_ATTEMPT = `
@@ -38,7 +57,8 @@ const LOCK_STATE_TTL_SECONDS = 24 * 3600;
 
 /**
  * MFA data in Redis. All of a user's factors live in one hash, so each script touches one key:
- *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), preferred
+ *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), preferred,
+ *                                  version (compare-and-set token of enrollment), recovering
  *   {prefix}sms:<key>              HASH hash, expiresAt, checks (one sent code), TTL = its validity
  *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
  *   {prefix}flow:<key>             JSON, with a TTL
@@ -58,11 +78,11 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void> {
-    await this.#redis.hSet(this.#key(userId), { totp: JSON.stringify(record), totp_step: String(timeStep) });
+    await this.#storeFactor(userId, { kind: 'totp', record, timeStep }, undefined);
   }
 
   async removeTotp(userId: string): Promise<void> {
-    await this.#redis.hDel(this.#key(userId), ['totp', 'totp_step']);
+    await this.#removeFactors(userId, ['totp', 'totp_step'], false);
   }
 
   async claimTotpStep(userId: string, timeStep: number): Promise<boolean> {
@@ -91,20 +111,43 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async savePhone(userId: string, record: PhoneRecord): Promise<void> {
-    await this.#redis.hSet(this.#key(userId), 'phone', JSON.stringify(record));
+    await this.#storeFactor(userId, { kind: 'phone', record }, undefined);
   }
 
   async removePhone(userId: string): Promise<void> {
-    await this.#redis.hDel(this.#key(userId), 'phone');
+    await this.#removeFactors(userId, ['phone'], false);
   }
 
-  async methodsOf(userId: string): Promise<{ totp: boolean; phone: PhoneRecord | undefined; preferred: MethodId | undefined }> {
-    const [totp, phone, preferred] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred']);
+  async factorsOf(userId: string): Promise<FactorState> {
+    const [totp, phone, preferred, version, recovering] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering']);
     return {
       totp: totp != null,
       phone: phone == null ? undefined : (JSON.parse(phone) as PhoneRecord),
       preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined,
+      version: Number(version ?? 0),
+      recovering: recovering != null,
     };
+  }
+
+  enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean> {
+    return this.#storeFactor(userId, factor, expectedVersion);
+  }
+
+  async dropFactorsForRecovery(userId: string): Promise<void> {
+    await this.#removeFactors(userId, ['totp', 'totp_step', 'phone'], true);
+  }
+
+  async #storeFactor(userId: string, factor: NewFactor, expectedVersion: number | undefined): Promise<boolean> {
+    const [field, timeStep] = factor.kind === 'totp' ? ['totp', String(factor.timeStep)] : ['phone', ''];
+    const stored = await this.#redis.eval(STORE_FACTOR, {
+      keys: [this.#key(userId)],
+      arguments: [expectedVersion === undefined ? '' : String(expectedVersion), field, JSON.stringify(factor.record), timeStep],
+    });
+    return stored === 1;
+  }
+
+  async #removeFactors(userId: string, fields: string[], recovering: boolean): Promise<void> {
+    await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: [recovering ? '1' : '0', ...fields] });
   }
 
   async setPreferredMethod(userId: string, method: MethodId): Promise<void> {

@@ -6,7 +6,7 @@ import { renderPage } from '../../views/render.ts';
 import { maskPhone } from '../../mfa/sms_rules.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
 import { readForm } from '../forms.ts';
-import { finishMfa, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { finishMfa, interactionAccount, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
 import { CodeForm, RecoveryCodeForm } from './forms.ts';
 
 const WRONG_CODE = 'That code is not right or has expired. Enter the current code from your authenticator app.';
@@ -18,13 +18,13 @@ const WRONG_RECOVERY = 'That recovery code is not valid. Check it and try again.
  * last one used is the default), otherwise straight to the code. A recovery code is always offered.
  */
 export async function showChallenge(ctx: InteractionContext, deps: MfaRouteDeps): Promise<void> {
-  const user = await interactionUser(ctx, deps.mfa);
-  if ((await readFlow(ctx, deps.mfa)).recovered) {
+  const [account, flow] = await Promise.all([interactionAccount(ctx, deps.mfa), readFlow(ctx, deps.mfa)]);
+  if (flow.recovered) {
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);
     return;
   }
-  const { methods, preferred, phone } = await deps.mfa.methods(user.id);
+  const { user, methods, preferred, phone } = account;
   if (methods.length > 1) {
     renderPage(ctx, 'mfa_choose', { title: 'How Do You Want to Verify Your Identity' }, {
       uid: ctx.state.interaction.uid,
@@ -67,6 +67,7 @@ export async function attemptCode(ctx: InteractionContext, deps: MfaRouteDeps, f
   const accountId = interactionAccountId(ctx);
   const form = readForm(ctx, CodeForm);
   const result: AttemptResult = await deps.mfa.attempt(accountId, factor, form.ok ? form.value.code : '', requestMeta(ctx));
+  if (result.outcome === 'not_allowed') ctx.throw(403, 'This verification method is not available for your account.');
   if (result.outcome === 'success') {
     await Promise.all([deps.mfa.deps.store.setPreferredMethod(accountId, factor.id), finishMfa(ctx, deps, factor.amr, { clearFlow: false })]);
     return undefined;
@@ -109,7 +110,7 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
       await showLocked(ctx, deps, result);
       return;
     }
-    if (result.outcome === 'failed') {
+    if (result.outcome === 'failed' || result.outcome === 'not_allowed') {
       showRecoveryEntry(ctx, { message: WRONG_RECOVERY, status: 401 });
       return;
     }
@@ -122,13 +123,14 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
 
 /**
  * Too many failures. The failure that triggers the lock also ends this sign-in and its browser
- * session, so the user must start again with the password once the lock has passed.
+ * session, so the user must start again with the password once the lock has passed. The session is
+ * found by its uid, which stays the same when another tab's sign-in rotates the session id.
  */
 export async function showLocked(ctx: InteractionContext, deps: MfaRouteDeps, result: { retryAfterSeconds: number; justLocked: boolean }): Promise<void> {
   const { interaction } = ctx.state;
   if (result.justLocked) {
-    const sessionId = interaction.session?.cookie;
-    const session = sessionId ? await deps.provider.Session.find(sessionId) : undefined;
+    const sessionUid = interaction.session?.uid;
+    const session = sessionUid ? await deps.provider.Session.findByUid(sessionUid) : undefined;
     await session?.destroy();
     await interaction.destroy();
   }

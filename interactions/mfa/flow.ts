@@ -4,6 +4,7 @@ import type { Mfa, MfaAccount } from '../../mfa/mfa.ts';
 import type { User } from '../../directory/types.ts';
 import type { RequestMeta } from '../../mfa/security_events.ts';
 import type { FactorContext } from '../../mfa/factor.ts';
+import type { MethodId } from '../../mfa/store.ts';
 import { ACR, AMR, FIRST_FACTOR_AMR } from '../../provider/acr.ts';
 import { finishInteraction, type InteractionContext } from '../context.ts';
 
@@ -44,6 +45,11 @@ export async function interactionAccount(ctx: InteractionContext, mfa: Mfa): Pro
   const account = await mfa.account(interactionAccountId(ctx));
   if (!account) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
   return account;
+}
+
+/** A method the account does not have, or that the policy no longer allows (Procore Pay, SMS countries). */
+export function refuseUnusableMethod(ctx: InteractionContext, account: MfaAccount, method: MethodId): void {
+  if (!account.methods.includes(method)) ctx.throw(403, 'This verification method is not available for your account.');
 }
 
 export function interactionAccountId(ctx: InteractionContext): string {

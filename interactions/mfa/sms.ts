@@ -5,8 +5,9 @@ import type { AllowedMethods } from '../../mfa/policy.ts';
 import { renderPage } from '../../views/render.ts';
 import { requirePrompt, type InteractionContext } from '../context.ts';
 import { readForm } from '../forms.ts';
-import { completeEnrollment, requireEnrollmentStep } from './enroll.ts';
-import { interactionAccount, interactionAccountId, interactionUser, readFlow, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import { completeEnrollment, openEnrollment, refuseStaleEnrollment } from './enroll.ts';
+import { interactionAccount, readFlow, refuseUnusableMethod, requestMeta, writeFlow, type MfaRouteDeps } from './flow.ts';
+import type { MfaAccount } from '../../mfa/mfa.ts';
 import { CodeForm, MethodForm, PhoneForm } from './forms.ts';
 import { attemptCode } from './challenge.ts';
 
@@ -24,13 +25,12 @@ function countryOptions(sms: AllowedMethods['sms'], configured: string[]): { cod
 
 export function showSmsSetup(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    await requireEnrollmentStep(ctx, deps);
-    await renderSmsSetup(ctx, deps);
+    const account = await openEnrollment(ctx, deps);
+    if (account) renderSmsSetup(ctx, deps, account);
   };
 }
 
-async function renderSmsSetup(ctx: InteractionContext, deps: MfaRouteDeps, error?: { message: string; status: number }, values?: { country: string; phone: string }): Promise<void> {
-  const account = await interactionAccount(ctx, deps.mfa);
+function renderSmsSetup(ctx: InteractionContext, deps: MfaRouteDeps, account: MfaAccount, error?: { message: string; status: number }, values?: { country: string; phone: string }): void {
   const sms = account.requirement.methods.sms;
   if (!sms.allowed) {
     renderPage(ctx, 'sms_unavailable', { title: 'SMS Verification Is Not Available', status: 403 }, {
@@ -53,19 +53,19 @@ async function renderSmsSetup(ctx: InteractionContext, deps: MfaRouteDeps, error
 /** "Send Text Message": the number must pass the rules, then the send limits. */
 export function sendEnrollmentCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    await requireEnrollmentStep(ctx, deps);
-    const account = await interactionAccount(ctx, deps.mfa);
+    const account = await openEnrollment(ctx, deps);
+    if (!account) return;
     const form = readForm(ctx, PhoneForm);
     const values = form.ok ? form.value : { country: '', phone: '' };
     const verdict = form.ok ? checkSmsNumber({ number: values.phone, country: values.country }, account.requirement.methods.sms, deps.mfa.deps.smsCountries) : { allowed: false as const, reason: 'invalid' as const };
     if (!verdict.allowed) {
-      await renderSmsSetup(ctx, deps, { message: `${SMS_REFUSAL_MESSAGES[verdict.reason]} ${USE_THE_APP}`, status: 400 }, values);
+      renderSmsSetup(ctx, deps, account, { message: `${SMS_REFUSAL_MESSAGES[verdict.reason]} ${USE_THE_APP}`, status: 400 }, values);
       return;
     }
     const phone = { e164: verdict.e164, country: verdict.country };
     const result = await deps.mfa.sms.sendEnrollmentCode(account.user, phone, requestMeta(ctx), ctx.ip);
     if (!result.sent) {
-      await showCannotSend(ctx, deps, result, { enrolling: true });
+      await showCannotSend(ctx, deps, account, result, { enrolling: true });
       return;
     }
     await writeFlow(ctx, deps.mfa, { ...(await readFlow(ctx, deps.mfa)), pendingPhone: phone });
@@ -82,18 +82,19 @@ async function pendingPhone(ctx: InteractionContext, deps: MfaRouteDeps): Promis
 
 export function showEnrollmentCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    await requireEnrollmentStep(ctx, deps);
+    if (!(await openEnrollment(ctx, deps))) return;
     renderCodePage(ctx, { action: 'mfa/sms/verify', resend: 'mfa/sms/resend', masked: maskPhone((await pendingPhone(ctx, deps)).e164) });
   };
 }
 
 export function resendEnrollmentCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    await requireEnrollmentStep(ctx, deps);
+    const account = await openEnrollment(ctx, deps);
+    if (!account) return;
     const phone = await pendingPhone(ctx, deps);
-    const result = await deps.mfa.sms.sendEnrollmentCode(await interactionUser(ctx, deps.mfa), phone, requestMeta(ctx), ctx.ip);
+    const result = await deps.mfa.sms.sendEnrollmentCode(account.user, phone, requestMeta(ctx), ctx.ip);
     if (!result.sent) {
-      await showCannotSend(ctx, deps, result, { enrolling: true });
+      await showCannotSend(ctx, deps, account, result, { enrolling: true });
       return;
     }
     ctx.status = 303;
@@ -103,16 +104,20 @@ export function resendEnrollmentCode(deps: MfaRouteDeps) {
 
 export function confirmEnrollmentCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
-    await requireEnrollmentStep(ctx, deps);
+    const account = await openEnrollment(ctx, deps);
+    if (!account) return;
     const phone = await pendingPhone(ctx, deps);
-    const user = await interactionUser(ctx, deps.mfa);
     const form = readForm(ctx, CodeForm);
-    const outcome = await deps.mfa.sms.confirmEnrollment(user, phone, requestMeta(ctx), form.ok ? form.value.code : '');
+    const outcome = await deps.mfa.sms.confirmEnrollment(account.user, phone, requestMeta(ctx), form.ok ? form.value.code : '', account.factors.version);
+    if (!outcome.ok && outcome.reason === 'stale') {
+      refuseStaleEnrollment(ctx, account);
+      return;
+    }
     if (!outcome.ok) {
       renderCodePage(ctx, { action: 'mfa/sms/verify', resend: 'mfa/sms/resend', masked: maskPhone(phone.e164), error: outcome.reason === 'malformed' ? MALFORMED_CODE : WRONG_CODE, status: 400 });
       return;
     }
-    await completeEnrollment(ctx, deps, user, deps.mfa.sms, outcome.replaced ?? false);
+    await completeEnrollment(ctx, deps, account, deps.mfa.sms);
   };
 }
 
@@ -125,14 +130,16 @@ export function chooseMethod(deps: MfaRouteDeps) {
     const form = readForm(ctx, MethodForm);
     const uid = ctx.state.interaction.uid;
     if (!form.ok) ctx.throw(400, 'Choose how you want to verify your identity.');
+    const account = await interactionAccount(ctx, deps.mfa);
+    refuseUnusableMethod(ctx, account, form.value.method);
     if (form.value.method === 'totp') {
       ctx.status = 303;
       ctx.redirect(`/interaction/${uid}/mfa/verify`);
       return;
     }
-    const result = await deps.mfa.sms.sendLoginCode(await interactionUser(ctx, deps.mfa), requestMeta(ctx), ctx.ip);
+    const result = await deps.mfa.sms.sendLoginCode(account.user, requestMeta(ctx), ctx.ip);
     if (!result.sent) {
-      await showCannotSend(ctx, deps, result, { enrolling: false });
+      await showCannotSend(ctx, deps, account, result, { enrolling: false });
       return;
     }
     ctx.status = 303;
@@ -143,7 +150,9 @@ export function chooseMethod(deps: MfaRouteDeps) {
 export function showLoginCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'mfa');
-    const { phone } = await deps.mfa.methods(interactionAccountId(ctx));
+    const account = await interactionAccount(ctx, deps.mfa);
+    refuseUnusableMethod(ctx, account, 'sms');
+    const { phone } = account;
     if (!phone) ctx.throw(400, 'There is no phone number on this account.');
     renderCodePage(ctx, { action: 'mfa/sms/code', resendMethod: 'sms', masked: maskPhone(phone.e164), recovery: true });
   };
@@ -153,7 +162,7 @@ export function submitLoginCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     const failure = await attemptCode(ctx, deps, deps.mfa.sms);
     if (!failure) return;
-    const { phone } = await deps.mfa.methods(interactionAccountId(ctx));
+    const { phone } = await interactionAccount(ctx, deps.mfa);
     renderCodePage(ctx, {
       action: 'mfa/sms/code',
       resendMethod: 'sms',
@@ -184,12 +193,10 @@ function renderCodePage(ctx: InteractionContext, page: CodePage): void {
  * A text that cannot go out (a limit, the cooldown, the gateway): a clear page that offers the
  * other ways in. Never a 5xx, and the interaction stays usable.
  */
-async function showCannotSend(ctx: InteractionContext, deps: MfaRouteDeps, result: Extract<SendResult, { sent: false }>, options: { enrolling: boolean }): Promise<void> {
-  const accountId = interactionAccountId(ctx);
-  const { methods } = await deps.mfa.methods(accountId);
+async function showCannotSend(ctx: InteractionContext, deps: MfaRouteDeps, account: MfaAccount, result: Extract<SendResult, { sent: false }>, options: { enrolling: boolean }): Promise<void> {
+  const { methods } = account;
   if (result.reason === 'cooldown' || result.reason === 'limit') {
-    const user = await interactionUser(ctx, deps.mfa);
-    await deps.mfa.events.record('mfa.sms_refused', user, requestMeta(ctx), { reason: result.reason });
+    await deps.mfa.events.record('mfa.sms_refused', account.user, requestMeta(ctx), { reason: result.reason });
   }
   const wait = result.retryAfterSeconds ?? 0;
   const message =

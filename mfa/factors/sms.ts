@@ -4,7 +4,8 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../ops/metrics.ts';
 import type { SmsGateway } from '../../notifications/sms_gateway.ts';
 import { AMR } from '../../provider/acr.ts';
-import type { FactorContext, MfaFactor, VerifyOutcome } from '../factor.ts';
+import type { EnrollOutcome, FactorContext, MfaFactor, VerifyOutcome } from '../factor.ts';
+import type { PhoneKey } from '../phone_key.ts';
 import type { SmsSendLimits } from '../sms_send_limits.ts';
 import type { MfaFactorStore, SmsCodeStore } from '../store.ts';
 
@@ -28,6 +29,8 @@ export interface SmsFactorDeps {
   issuerHost: string;
   /** Secret for hashing codes at rest, so a stolen hash cannot be brute-forced offline without it. */
   pepper: Buffer;
+  /** Names a number in storage keys without the number in clear. */
+  phoneKey: PhoneKey;
 }
 
 /**
@@ -67,21 +70,23 @@ export class SmsFactor implements MfaFactor {
 
   /** Sends an enrollment code to a number the rules allowed (checked by the caller). */
   sendEnrollmentCode(user: User, phone: { e164: string; country: string }, context: FactorContext, ip: string): Promise<SendResult> {
-    return this.#send({ userId: user.id, purpose: 'enroll', binding: `${context.interactionId}:${phone.e164}`, to: phone.e164, country: phone.country, ip });
+    return this.#send({ userId: user.id, purpose: 'enroll', binding: this.#enrollmentBinding(context, phone), to: phone.e164, country: phone.country, ip });
   }
 
-  /** Commits the number once the code sent to it comes back; replaces any earlier number. */
-  async confirmEnrollment(user: User, phone: { e164: string; country: string }, context: FactorContext, input: string): Promise<VerifyOutcome & { replaced?: boolean }> {
-    const outcome = await this.#check({ userId: user.id, purpose: 'enroll', binding: `${context.interactionId}:${phone.e164}`, country: phone.country }, input);
+  /**
+   * Commits the number once the code sent to it comes back, and only if the account's factors are
+   * still at `factorVersion` (the state the caller decided on).
+   */
+  async confirmEnrollment(user: User, phone: { e164: string; country: string }, context: FactorContext, input: string, factorVersion: number): Promise<EnrollOutcome> {
+    const outcome = await this.#check({ userId: user.id, purpose: 'enroll', binding: this.#enrollmentBinding(context, phone), country: phone.country }, input);
     if (!outcome.ok) return outcome;
-    const replaced = (await this.#deps.store.getPhone(user.id)) !== undefined;
-    await this.#deps.store.savePhone(user.id, { e164: phone.e164, country: phone.country, createdAt: this.#deps.clock() });
-    return { ok: true, replaced };
+    const record = { e164: phone.e164, country: phone.country, createdAt: this.#deps.clock() };
+    return (await this.#deps.store.enrollIfUnchanged(user.id, { kind: 'phone', record }, factorVersion)) ? { ok: true } : { ok: false, reason: 'stale' };
   }
 
   async #send(req: { userId: string; purpose: SmsPurpose; binding: string; to: string; country: string; ip: string }): Promise<SendResult> {
     const { limits, codes, gateway, metrics, clock } = this.#deps;
-    const verdict = await limits.take({ userId: req.userId, number: req.to, country: req.country, ip: req.ip });
+    const verdict = await limits.take({ userId: req.userId, numberKey: this.#deps.phoneKey(req.to), country: req.country, ip: req.ip });
     if (!verdict.allowed) {
       metrics.smsRefused.inc({ reason: verdict.reason });
       return { sent: false, reason: verdict.reason, retryAfterSeconds: verdict.retryAfterSeconds };
@@ -104,6 +109,11 @@ export class SmsFactor implements MfaFactor {
     if (result !== 'ok') return { ok: false, reason: 'invalid' };
     this.#deps.metrics.smsVerified.inc({ purpose: req.purpose, country: req.country });
     return { ok: true };
+  }
+
+  /** An enrollment code is bound to the number it went to; the binding is part of a key name, so the number is hashed. */
+  #enrollmentBinding(context: FactorContext, phone: { e164: string }): string {
+    return `${context.interactionId}:${this.#deps.phoneKey(phone.e164)}`;
   }
 
   #key(req: { userId: string; purpose: SmsPurpose; binding: string }): string {

@@ -4,7 +4,7 @@ import type { User } from '../../directory/types.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { SecretBox } from '../../lib/secret_box.ts';
 import { AMR } from '../../provider/acr.ts';
-import type { MfaFactor, VerifyOutcome } from '../factor.ts';
+import type { EnrollOutcome, MfaFactor, VerifyOutcome } from '../factor.ts';
 import type { FlowStore, MfaFactorStore } from '../store.ts';
 import { groupSetupKey, totpUri } from './totp_uri.ts';
 
@@ -25,8 +25,6 @@ export interface TotpSetup {
   uri: string;
   qrPngDataUrl: string;
 }
-
-export type ConfirmOutcome = (VerifyOutcome & { ok: false }) | { ok: true; replaced: boolean };
 
 export class TotpFactor implements MfaFactor {
   readonly id = 'totp' as const;
@@ -69,8 +67,11 @@ export class TotpFactor implements MfaFactor {
     return { setupKey: secret, groupedKey: groupSetupKey(secret), uri, qrPngDataUrl: await QRCode.toDataURL(uri, { margin: 2, scale: 5 }) };
   }
 
-  /** Commits the pending secret once a correct code proves the app has it; replaces any old app. */
-  async confirmEnrollment(user: User, enrollmentId: string, input: string): Promise<ConfirmOutcome> {
+  /**
+   * Commits the pending secret once a correct code proves the app has it, and only if the account's
+   * factors are still at `factorVersion` (the state the caller decided on).
+   */
+  async confirmEnrollment(user: User, enrollmentId: string, input: string, factorVersion: number): Promise<EnrollOutcome> {
     const { flow, box, store, clock } = this.#deps;
     const key = pendingKey(enrollmentId, user.id);
     const pending = await flow.get(key);
@@ -85,9 +86,8 @@ export class TotpFactor implements MfaFactor {
       if (taken) await flow.set(key, taken, PENDING_TTL_SECONDS);
       return { ok: false, reason: 'invalid' };
     }
-    const replaced = (await store.getTotp(user.id)) !== undefined;
-    await store.saveTotp(user.id, { sealedSecret: box.seal(secret, user.id), createdAt: clock() }, step);
-    return { ok: true, replaced };
+    const record = { sealedSecret: box.seal(secret, user.id), createdAt: clock() };
+    return (await store.enrollIfUnchanged(user.id, { kind: 'totp', record, timeStep: step }, factorVersion)) ? { ok: true } : { ok: false, reason: 'stale' };
   }
 
   /** The time step the code belongs to, `undefined` if it matches none in the window. */

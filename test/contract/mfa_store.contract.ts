@@ -51,16 +51,45 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
   });
 
   it('remembers the preferred method', async () => {
-    assert.equal((await s.factors.methodsOf('u')).preferred, undefined);
+    assert.equal((await s.factors.factorsOf('u')).preferred, undefined);
     await s.factors.setPreferredMethod('u', 'totp');
-    assert.deepEqual(await s.factors.methodsOf('u'), { totp: false, phone: undefined, preferred: 'totp' });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recovering: false });
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
     await s.factors.savePhone('u', phone);
-    assert.deepEqual(await s.factors.methodsOf('u'), { totp: true, phone, preferred: 'totp' });
-    assert.deepEqual(await s.factors.methodsOf('nobody'), { totp: false, phone: undefined, preferred: undefined });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recovering: false });
+    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recovering: false });
     await s.factors.removePhone('u');
     assert.equal(await s.factors.getPhone('u'), undefined);
+  });
+
+  it('enrolls only on the version the decision was made on (compare-and-set)', async () => {
+    const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
+    const { version } = await s.factors.factorsOf('u');
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'a', createdAt: 1 }, timeStep: 7 }, version), true);
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'phone', record: phone }, version), false, 'a stale version loses');
+    assert.equal(await s.factors.getPhone('u'), undefined);
+    assert.equal(await s.factors.claimTotpStep('u', 7), false, 'the verifying step is claimed');
+
+    const now = (await s.factors.factorsOf('u')).version;
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: `s${i}`, createdAt: i }, timeStep: 8 }, now)),
+    );
+    assert.equal(racing.filter(Boolean).length, 1, 'of ten racing enrollments, one wins');
+    const winner = racing.indexOf(true);
+    assert.equal((await s.factors.getTotp('u'))?.sealedSecret, `s${winner}`);
+  });
+
+  it('recovery drops the app and the phone and marks the account until a new factor is enrolled', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
+    await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });
+    const before = (await s.factors.factorsOf('u')).version;
+    await s.factors.dropFactorsForRecovery('u');
+    const after = await s.factors.factorsOf('u');
+    assert.deepEqual({ totp: after.totp, phone: after.phone, recovering: after.recovering }, { totp: false, phone: undefined, recovering: true });
+    assert.ok(after.version > before, 'removal changes the version');
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'y', createdAt: 3 }, timeStep: 2 }, after.version), true);
+    assert.equal((await s.factors.factorsOf('u')).recovering, false);
   });
 
   it('counts attempts in advance and refuses them while locked', async () => {

@@ -77,7 +77,9 @@ export function mfaFlowSuite(backend: () => Backend): void {
     const secret = setupKeyIn(await browser.get(`/interaction/${uid}/mfa/totp`));
     const code = await totpNow(secret, clock);
     const results = await Promise.all([1, 2, 3].map(() => browser.post(`/interaction/${uid}/mfa/totp`, { code })));
-    assert.equal(results.filter((r) => r.status === 303).length, 1, results.map((r) => r.status).join(','));
+    const redirects = results.filter((r) => r.status === 303);
+    assert.ok(redirects.length >= 1, results.map((r) => r.status).join(','));
+    for (const r of redirects) assert.match(r.location ?? '', /\/mfa\/recovery-code$/, 'a losing double submit shows the same recovery code');
     assert.equal(smtp.to('fred@summit.test', 'Two-factor authentication is on').length, 1, 'one enrollment, one email');
     const shown = recoveryCodeIn(await browser.get(`/interaction/${uid}/mfa/recovery-code`));
     await tokensFor(browser, request, await browser.post(`/interaction/${uid}/mfa/recovery-code`, { saved: 'yes' }));
@@ -184,7 +186,9 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.ok(issued);
     const code = await issueRecoveryCode(running, 'usr_erin');
     const browsers = Array.from({ length: 20 }, () => new Browser(running.issuer));
-    const uids = await Promise.all(browsers.map(async (b) => (await passwordStep(b, (await authorizationRequest(rp, CLIENTS.web)).url, 'erin@summit.test', 'erin-password-1')).uid));
+    // The password steps one after another: parallel password attempts of one account are themselves limited.
+    const uids: string[] = [];
+    for (const b of browsers) uids.push((await passwordStep(b, (await authorizationRequest(rp, CLIENTS.web)).url, 'erin@summit.test', 'erin-password-1')).uid);
     const results = await Promise.all(browsers.map((b, i) => b.post(`/interaction/${uids[i]!}/mfa/recovery`, { recovery_code: code })));
     assert.equal(results.filter((r) => r.status === 303).length, 1);
     // The others fail; past the tenth failure the account's MFA step locks (429).

@@ -19,6 +19,7 @@ describe('configuration', () => {
     assert.equal(config.cookieKeys.length, 1);
     assert.equal(config.signingKeys.keys.length, 1);
     assert.equal(config.sessionTtlSeconds, 43200);
+    assert.deepEqual(config.refreshTokens, { absoluteSeconds: 30 * 86400, idleSeconds: 14 * 86400 });
   });
 
   const production = [
@@ -50,6 +51,11 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({}).sms.countries, ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK']);
   });
 
+  it('trusts one proxy hop by default behind a proxy, or as many as TRUSTED_PROXY_HOPS says', () => {
+    assert.deepEqual([loadConfig({}).trustProxy, loadConfig({ TRUST_PROXY: 'true' }).trustedProxyHops], [false, 1]);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: '2' }).trustedProxyHops, 2);
+  });
+
   it('refuses Redis without an encryption key, whose secrets would not survive a restart', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'redis://x' }), /MFA_ENCRYPTION_KEYS is required with REDIS_URL/);
   });
@@ -65,6 +71,19 @@ describe('configuration', () => {
     assert.deepEqual(config.cookieKeys, ['a'.repeat(32), 'b'.repeat(40)]);
   });
 
+  it('listens on loopback in development and on every interface in production, unless HOST says otherwise', () => {
+    assert.equal(loadConfig({}).host, '127.0.0.1');
+    assert.equal(loadConfig({ NODE_ENV: 'test' }).host, '127.0.0.1');
+    assert.equal(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r', ...KEYS, ...TWILIO }).host, '0.0.0.0');
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+    assert.equal(loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r', ...KEYS, ...TWILIO, HOST: '10.0.0.4' }).host, '10.0.0.4');
+  });
+
+  it('bounds requests to 15 s unless REQUEST_TIMEOUT_SECONDS says otherwise', () => {
+    assert.equal(loadConfig({}).requestTimeoutMs, 15_000);
+    assert.equal(loadConfig({ REQUEST_TIMEOUT_SECONDS: '3' }).requestTimeoutMs, 3000);
+  });
+
   const invalid: [Record<string, string>, RegExp][] = [
     [{ COOKIE_KEYS: 'short' }, /at least 32 characters/],
     [{ SIGNING_KEYS: 'not json' }, /SIGNING_KEYS: not valid JSON/],
@@ -75,6 +94,10 @@ describe('configuration', () => {
     [{ MFA_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, /must be 32 bytes/],
     [{ MFA_ENCRYPTION_KEYS: 'nocolon' }, /not "id:base64key"/],
     [{ MFA_LOCK_MINUTES: '1,x' }, /MFA_LOCK_MINUTES/],
+    [{ REQUEST_TIMEOUT_SECONDS: '0' }, /REQUEST_TIMEOUT_SECONDS/],
+    [{ HOST: '' }, /HOST/],
+    [{ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: '0' }, /TRUSTED_PROXY_HOPS/],
+    [{ TRUSTED_PROXY_HOPS: '2' }, /TRUSTED_PROXY_HOPS needs TRUST_PROXY=true/],
   ];
   for (const [env, message] of invalid) {
     it(`rejects ${JSON.stringify(env)}`, () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { canSkipEnrollment, acrClaimFromParam, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
+import { acrClaimProblem, canSkipEnrollment, acrClaimFromParam, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
 import type { MfaRequirement } from '../../mfa/policy.ts';
 
 const methods = { totp: true, sms: { allowed: true, onlyCountries: 'default' } } as const;
@@ -49,6 +49,9 @@ describe('step-up requests', () => {
     ['essential acr values', undefined, { essential: true, values: ['urn:idp:acr:mfa'] }, true],
     ['voluntary acr claim', undefined, { value: 'urn:idp:acr:mfa' }, false],
     ['nothing', undefined, undefined, false],
+    ['a null acr request (allowed by OIDC Core)', undefined, null, false],
+    ['malformed values (an object): fails closed, no crash', undefined, { essential: true, values: { a: 1 } }, true],
+    ['malformed request (a string): fails closed', undefined, 'urn:idp:acr:mfa', true],
   ];
   for (const [name, acrValues, claim, expected] of rows) {
     it(`${name} → ${expected}`, () => {
@@ -60,6 +63,14 @@ describe('step-up requests', () => {
     assert.deepEqual(acrClaimFromParam('{"id_token":{"acr":{"essential":true,"value":"x"}}}'), { essential: true, value: 'x' });
     assert.equal(acrClaimFromParam('{not json'), undefined);
     assert.equal(acrClaimFromParam(undefined), undefined);
+  });
+
+  it('names a malformed acr request, for invalid_request at the authorization endpoint', () => {
+    assert.equal(acrClaimProblem({ id_token: { acr: { essential: true, values: ['urn:idp:acr:mfa'] } } }), undefined);
+    assert.equal(acrClaimProblem({ id_token: { acr: null, email: null } }), undefined);
+    assert.equal(acrClaimProblem({ userinfo: { email: { essential: true } } }), undefined);
+    assert.match(acrClaimProblem({ id_token: { acr: { essential: true, values: { a: 1 } } } }) ?? '', /^claims\.id_token\.acr/);
+    assert.match(acrClaimProblem({ userinfo: { acr: { value: 7 } } }) ?? '', /^claims\.userinfo\.acr/);
   });
 
   it('skipping is possible only while optional and without step-up', () => {

@@ -35,6 +35,7 @@ interface Row {
   memberships: Membership[];
   now: string;
   enrolled?: boolean;
+  recovering?: boolean;
   expect: Partial<{ kind: MfaRequirement['kind']; deadline: string; reasons: string[]; reverifyHours: number; sms: string }>;
 }
 
@@ -60,6 +61,8 @@ const rows: Row[] = [
   { name: 'payee admin: SMS to US numbers only', memberships: [member('off', 'active', ['payee_admin'])], now: '2026-11-23T12:00:00Z', expect: { sms: 'US' } },
   { name: 'payor and payee admin: the stricter (app only)', memberships: [member('off', 'active', ['payee_admin']), member('now', 'active', ['payor'])], now: '2026-11-23T12:00:00Z', expect: { sms: 'refused:payor' } },
   { name: 'Pay role on an inactive membership: not counted', memberships: [member('off', 'inactive', ['payor'])], now: '2026-11-23T12:00:00Z', expect: { kind: 'none', sms: 'default' } },
+  { name: 'recovering before the deadline: required, no skip', memberships: [member('dec1')], now: '2026-11-23T12:00:00Z', recovering: true, expect: { kind: 'required', reasons: ['recovery'] } },
+  { name: 'recovering without any rule: required until a new factor', memberships: [member('off')], now: '2026-11-23T12:00:00Z', recovering: true, expect: { kind: 'required', reasons: ['recovery'] } },
   { name: 'membership of an unknown company: ignored', memberships: [member('gone')], now: '2026-11-23T12:00:00Z', expect: { kind: 'none' } },
 ];
 
@@ -67,7 +70,7 @@ describe('MFA policy', () => {
   const companies = new Map(COMPANIES.map((c) => [c.id, c]));
   for (const row of rows) {
     it(row.name, () => {
-      const result = mfaRequirementFor({ user, memberships: row.memberships, companies, enrolled: row.enrolled ?? false, now: new Date(row.now) });
+      const result = mfaRequirementFor({ user, memberships: row.memberships, companies, enrolled: row.enrolled ?? false, recovering: row.recovering ?? false, now: new Date(row.now) });
       const { expect } = row;
       if (expect.kind) assert.equal(result.kind, expect.kind);
       if (expect.deadline) assert.equal(result.kind === 'optional_enrollment' ? result.deadline : undefined, expect.deadline);

@@ -30,6 +30,10 @@ const problems: [string, Mutation, string][] = [
   ['short client secret', (s) => ((s.clients[0]!.client_secret = 'x'), s), 'clients[0].client_secret: at least 16 characters'],
   ['unknown field', (s) => ({ ...s, extra: true }), '(root)'],
   ['short password', (s) => ((s.users[0]!.password = 'short'), s), 'users[0].password: at least 8 characters'],
+  ['a phone for a Procore Pay payor', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['payor' as never]), Object.assign(s.users[0]!, { smsPhone: '+12015550123' }), s), 'users[0].smsPhone: Procore Pay payors must use an authenticator app.'],
+  ['a UK phone for a payee admin', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['payee_admin' as never]), Object.assign(s.users[0]!, { smsPhone: '+447400123456' }), s), 'users[0].smsPhone: For Procore Pay, SMS verification is limited'],
+  ['a phone outside the SMS countries', (s) => (Object.assign(s.users[0]!, { smsPhone: '+819012345678' }), s), 'users[0].smsPhone: SMS verification is not available'],
+  ['a landline phone', (s) => (Object.assign(s.users[0]!, { smsPhone: '+442071838750' }), s), 'users[0].smsPhone: Text messages can only go to a mobile number'],
 ];
 
 describe('seed validation', () => {
@@ -52,6 +56,13 @@ describe('seed validation', () => {
       );
     });
   }
+
+  it('checks an imported phone against the configured SMS countries', () => {
+    const seed = Object.assign(valid(), {});
+    Object.assign(seed.users[0]!, { smsPhone: '+447400123456' });
+    assert.equal(parseSeed(seed).users[0]!.smsPhone, '+447400123456');
+    assert.throws(() => parseSeed(seed, { smsCountries: ['US'] }), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('users[0].smsPhone'));
+  });
 
   it('reports every problem at once', () => {
     const seed = valid();

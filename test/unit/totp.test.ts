@@ -75,22 +75,26 @@ describe('TOTP factor', () => {
     assert.equal(setup.setupKey.length, 32, '20 bytes in base32');
     assert.equal((await factor.startEnrollment(user, 'interaction-1')).setupKey, setup.setupKey);
     assert.notEqual((await factor.startEnrollment(user, 'interaction-2')).setupKey, setup.setupKey);
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', '000000'), { ok: false, reason: 'invalid' });
+    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', '000000', 0), { ok: false, reason: 'invalid' });
     assert.equal(await factor.isEnrolled(user.id), false);
     const { generate } = await import('otplib');
     const code = await generate({ secret: setup.setupKey, epoch: 1111111109 });
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', code), { ok: true, replaced: false });
+    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', code, 0), { ok: true });
     assert.equal(await factor.isEnrolled(user.id), true);
     assert.equal((await factor.verify(user.id, code)).ok, false, 'the enrollment code cannot be replayed to log in');
 
-    // A second app replaces the first, once verified.
+    // A second app replaces the first, once verified, when committed on the current factors' version;
+    // an enrollment decided on the version before the first one stores nothing.
     const next = await factor.startEnrollment(user, 'interaction-3');
     clock.advance(30_000);
     const nextCode = await generate({ secret: next.setupKey, epoch: 1111111139 });
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-3', nextCode), { ok: true, replaced: true });
+    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-3', nextCode, 0), { ok: false, reason: 'stale' });
+    const replacement = await factor.startEnrollment(user, 'interaction-4');
+    const replacementCode = await generate({ secret: replacement.setupKey, epoch: 1111111139 });
+    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-4', replacementCode, (await store.factorsOf(user.id)).version), { ok: true });
     clock.advance(30_000);
     assert.equal((await factor.verify(user.id, await generate({ secret: setup.setupKey, epoch: 1111111169 }))).ok, false, 'the old app no longer works');
-    assert.equal((await factor.verify(user.id, await generate({ secret: next.setupKey, epoch: 1111111169 }))).ok, true);
+    assert.equal((await factor.verify(user.id, await generate({ secret: replacement.setupKey, epoch: 1111111169 }))).ok, true);
   });
 });
 
