@@ -95,7 +95,7 @@ export class Mfa {
     const found = await Promise.all(memberships.map((m) => directory.findCompany(m.companyId)));
     for (const company of found) if (company) companies.set(company.id, company);
     const enrolled = factors.totp || factors.phone !== undefined;
-    const requirement = mfaRequirementFor({ user, memberships, companies, enrolled, recovering: factors.recovering, now: new Date(clock()) });
+    const requirement = mfaRequirementFor({ user, memberships, companies, enrolled, recovering: factors.recoveringSession !== undefined, now: new Date(clock()) });
     const methods = usableMethods(factors, allowedMethodsFor(memberships, companies), smsCountries);
     return {
       user,
@@ -145,10 +145,11 @@ export class Mfa {
 
   /**
    * After a recovery code: the device is lost, so every second factor goes, the number too (it may
-   * be on that phone), and the account must enroll again before it can skip anything.
+   * be on that phone), and the account must enroll again before it can skip anything. Only the
+   * browser session that used the code may enroll until then.
    */
-  async forgetLostDevice(userId: string): Promise<void> {
-    await this.deps.store.dropFactorsForRecovery(userId);
+  async forgetLostDevice(userId: string, sessionUid: string): Promise<void> {
+    await this.deps.store.dropFactorsForRecovery(userId, sessionUid);
   }
 
   /**

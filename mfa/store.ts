@@ -28,8 +28,12 @@ export interface FactorState {
    * its decision was made on (compare-and-set), so a stale screen or a racing enrollment cannot win.
    */
   version: number;
-  /** A recovery code removed the factors: the account must enroll again, with no "Skip for now". */
-  recovering: boolean;
+  /**
+   * A recovery code removed the factors: the uid of the browser session that used it, until a new
+   * factor is enrolled. Only that session may enroll meanwhile (nobody else has proved a factor),
+   * and the account must enroll again, with no "Skip for now".
+   */
+  recoveringSession: string | undefined;
 }
 
 export interface MfaFactorStore {
@@ -55,11 +59,11 @@ export interface MfaFactorStore {
   factorsOf(userId: string): Promise<FactorState>;
   /**
    * Atomically stores `factor` only if the user's factors are still at `expectedVersion`; true when
-   * it was stored. Clears `recovering`.
+   * it was stored. Ends the recovery.
    */
   enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean>;
-  /** After a recovery code, atomically: the app and the phone go, and the account is marked recovering. */
-  dropFactorsForRecovery(userId: string): Promise<void>;
+  /** After a recovery code, atomically: the app and the phone go, and the account is recovering in `sessionUid`. */
+  dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
 }
 

@@ -14,11 +14,16 @@ export function usableMethods(factors: Pick<FactorState, 'totp' | 'phone'>, allo
   return methods;
 }
 
+export type EnrollmentVerdict = 'open' | 'has_factor' | 'recovering_elsewhere';
+
 /**
- * May a sign-in that has passed only the first factor set up a second one? Only while the account
- * has no usable factor; otherwise the challenge comes first. Asked on every enrollment request and
- * enforced again at commit by compare-and-set on the factors' version.
+ * May this sign-in set up a second factor without passing a challenge? Only while the account has no
+ * usable factor, and, while a recovery is under way, only in the browser session that used the
+ * recovery code: any other session has proved nothing but the password. Asked on every enrollment
+ * request and enforced again at commit by compare-and-set on the factors' version.
  */
-export function canEnrollWithoutChallenge(usable: readonly MethodId[]): boolean {
-  return usable.length === 0;
+export function enrollmentVerdict(input: { usable: readonly MethodId[]; recoveringSession: string | undefined; sessionUid: string | undefined }): EnrollmentVerdict {
+  if (input.usable.length > 0) return 'has_factor';
+  if (input.recoveringSession !== undefined && input.recoveringSession !== input.sessionUid) return 'recovering_elsewhere';
+  return 'open';
 }

@@ -9,7 +9,7 @@ interface UserFactors {
   recoveryHash?: string;
   preferred?: MethodId;
   version?: number;
-  recovering?: boolean;
+  recoveringSession?: string;
 }
 
 /** In-process MFA storage. JavaScript runs one callback at a time, so each method is atomic. */
@@ -92,7 +92,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
       phone: factors?.phone ? { ...factors.phone } : undefined,
       preferred: factors?.preferred,
       version: factors?.version ?? 0,
-      recovering: factors?.recovering === true,
+      recoveringSession: factors?.recoveringSession,
     });
   }
 
@@ -102,12 +102,12 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(true);
   }
 
-  dropFactorsForRecovery(userId: string): Promise<void> {
+  dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
     const factors = this.#of(userId);
     delete factors.totp;
     delete factors.totpStep;
     delete factors.phone;
-    factors.recovering = true;
+    factors.recoveringSession = sessionUid;
     bump(factors);
     return Promise.resolve();
   }
@@ -116,7 +116,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     const factors = this.#of(userId);
     if (factor.kind === 'totp') Object.assign(factors, { totp: { ...factor.record }, totpStep: factor.timeStep });
     else factors.phone = { ...factor.record };
-    delete factors.recovering;
+    delete factors.recoveringSession;
     bump(factors);
   }
 

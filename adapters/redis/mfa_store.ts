@@ -24,14 +24,14 @@ const STORE_FACTOR = `
 if ARGV[1] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'version') or '0') ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'totp_step', ARGV[4]) end
-redis.call('HDEL', KEYS[1], 'recovering')
+redis.call('HDEL', KEYS[1], 'recovering_session')
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
 
-/** Removes the fields ARGV[2..] and bumps the version; ARGV[1] = "1" also marks the account recovering. */
+/** Removes the fields ARGV[2..] and bumps the version; a non-empty ARGV[1] is the session the account is recovering in. */
 const REMOVE_FACTORS = `
 for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'recovering', '1') end
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'recovering_session', ARGV[1]) end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
 
@@ -58,7 +58,7 @@ const LOCK_STATE_TTL_SECONDS = 24 * 3600;
 /**
  * MFA data in Redis. All of a user's factors live in one hash, so each script touches one key:
  *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), preferred,
- *                                  version (compare-and-set token of enrollment), recovering
+ *                                  version (compare-and-set token of enrollment), recovering_session
  *   {prefix}sms:<key>              HASH hash, expiresAt, checks (one sent code), TTL = its validity
  *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
  *   {prefix}flow:<key>             JSON, with a TTL
@@ -82,7 +82,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async removeTotp(userId: string): Promise<void> {
-    await this.#removeFactors(userId, ['totp', 'totp_step'], false);
+    await this.#removeFactors(userId, ['totp', 'totp_step'], '');
   }
 
   async claimTotpStep(userId: string, timeStep: number): Promise<boolean> {
@@ -115,17 +115,17 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async removePhone(userId: string): Promise<void> {
-    await this.#removeFactors(userId, ['phone'], false);
+    await this.#removeFactors(userId, ['phone'], '');
   }
 
   async factorsOf(userId: string): Promise<FactorState> {
-    const [totp, phone, preferred, version, recovering] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering']);
+    const [totp, phone, preferred, version, recoveringSession] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session']);
     return {
       totp: totp != null,
       phone: phone == null ? undefined : (JSON.parse(phone) as PhoneRecord),
       preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined,
       version: Number(version ?? 0),
-      recovering: recovering != null,
+      recoveringSession: recoveringSession ?? undefined,
     };
   }
 
@@ -133,8 +133,8 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return this.#storeFactor(userId, factor, expectedVersion);
   }
 
-  async dropFactorsForRecovery(userId: string): Promise<void> {
-    await this.#removeFactors(userId, ['totp', 'totp_step', 'phone'], true);
+  async dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
+    await this.#removeFactors(userId, ['totp', 'totp_step', 'phone'], sessionUid);
   }
 
   async #storeFactor(userId: string, factor: NewFactor, expectedVersion: number | undefined): Promise<boolean> {
@@ -146,8 +146,9 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return stored === 1;
   }
 
-  async #removeFactors(userId: string, fields: string[], recovering: boolean): Promise<void> {
-    await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: [recovering ? '1' : '0', ...fields] });
+  /** `recoveringSession`: '' for a plain removal. */
+  async #removeFactors(userId: string, fields: string[], recoveringSession: string): Promise<void> {
+    await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: [recoveringSession, ...fields] });
   }
 
   async setPreferredMethod(userId: string, method: MethodId): Promise<void> {

@@ -104,6 +104,9 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
   return async (ctx: InteractionContext): Promise<void> => {
     requirePrompt(ctx, 'mfa');
     const accountId = interactionAccountId(ctx);
+    // The recovery belongs to this browser session: only it may enroll the new factor.
+    const sessionUid = ctx.state.interaction.session?.uid;
+    if (!sessionUid) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
     const form = readForm(ctx, RecoveryCodeForm);
     const result = await deps.mfa.attempt(accountId, deps.mfa.recoveryCode, form.ok ? form.value.recovery_code : '', requestMeta(ctx));
     if (result.outcome === 'locked') {
@@ -114,7 +117,7 @@ export function submitRecoveryCode(deps: MfaRouteDeps) {
       showRecoveryEntry(ctx, { message: WRONG_RECOVERY, status: 401 });
       return;
     }
-    await deps.mfa.forgetLostDevice(accountId);
+    await deps.mfa.forgetLostDevice(accountId, sessionUid);
     await writeFlow(ctx, deps.mfa, { recovered: true, amr: [...deps.mfa.recoveryCode.amr] });
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.state.interaction.uid}/mfa/methods`);

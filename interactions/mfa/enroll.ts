@@ -1,6 +1,6 @@
 import { canSkipEnrollment } from '../../mfa/gate.ts';
 import { SMS_REFUSAL_MESSAGES } from '../../mfa/sms_rules.ts';
-import { canEnrollWithoutChallenge } from '../../mfa/usable_methods.ts';
+import { enrollmentVerdict } from '../../mfa/usable_methods.ts';
 import type { MfaAccount } from '../../mfa/mfa.ts';
 import { renderPage } from '../../views/render.ts';
 import { readForm } from '../forms.ts';
@@ -15,15 +15,20 @@ import { finishMfa, interactionAccount, interactionUser, readFlow, requestMeta, 
 /**
  * Every enrollment request starts here. The step must be one where enrolling is possible (the
  * mfa_enroll prompt, or the mfa prompt right after a recovery code), and the account, as stored now,
- * must have no usable factor: the prompt was decided when the sign-in began, and another browser
- * may have enrolled since. Returns the account to enroll, or undefined when the response is sent.
+ * must have no usable factor (and, during a recovery, this must be the browser that used the code):
+ * the prompt was decided when the sign-in began, and another browser may have enrolled since. Returns the account to enroll, or undefined when the response is sent.
  */
 export async function openEnrollment(ctx: InteractionContext, deps: MfaRouteDeps): Promise<MfaAccount | undefined> {
   const prompt = ctx.state.interaction.prompt.name;
   const [account, flow] = await Promise.all([interactionAccount(ctx, deps.mfa), readFlow(ctx, deps.mfa)]);
   const atEnrollmentStep = prompt === 'mfa_enroll' || (prompt === 'mfa' && flow.recovered === true);
   if (!atEnrollmentStep) ctx.throw(400, 'This step is not available right now. Go back to the application and sign in again.');
-  if (canEnrollWithoutChallenge(account.methods)) return account;
+  const verdict = enrollmentVerdict({ usable: account.methods, recoveringSession: account.factors.recoveringSession, sessionUid: ctx.state.interaction.session?.uid });
+  if (verdict === 'open') return account;
+  if (verdict === 'recovering_elsewhere') {
+    ctx.state.log.warn({ event: 'mfa.recovery_enrollment_refused', userId: account.user.id }, 'enrollment refused: the account is recovering in another session');
+    ctx.throw(403, 'Your recovery code was used in another browser. Finish setting up there, or ask your company administrator to reset your two-factor authentication.');
+  }
   if (flow.sealedRecoveryCode) {
     // This sign-in enrolled a moment ago (a double-submitted form): show its recovery code again.
     ctx.status = 303;

@@ -53,12 +53,12 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
   it('remembers the preferred method', async () => {
     assert.equal((await s.factors.factorsOf('u')).preferred, undefined);
     await s.factors.setPreferredMethod('u', 'totp');
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recovering: false });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recoveringSession: undefined });
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
     await s.factors.savePhone('u', phone);
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recovering: false });
-    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recovering: false });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recoveringSession: undefined });
+    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined });
     await s.factors.removePhone('u');
     assert.equal(await s.factors.getPhone('u'), undefined);
   });
@@ -84,12 +84,12 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });
     const before = (await s.factors.factorsOf('u')).version;
-    await s.factors.dropFactorsForRecovery('u');
+    await s.factors.dropFactorsForRecovery('u', 'session-1');
     const after = await s.factors.factorsOf('u');
-    assert.deepEqual({ totp: after.totp, phone: after.phone, recovering: after.recovering }, { totp: false, phone: undefined, recovering: true });
+    assert.deepEqual({ totp: after.totp, phone: after.phone, recoveringSession: after.recoveringSession }, { totp: false, phone: undefined, recoveringSession: 'session-1' });
     assert.ok(after.version > before, 'removal changes the version');
     assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'y', createdAt: 3 }, timeStep: 2 }, after.version), true);
-    assert.equal((await s.factors.factorsOf('u')).recovering, false);
+    assert.equal((await s.factors.factorsOf('u')).recoveringSession, undefined);
   });
 
   it('counts attempts in advance and refuses them while locked', async () => {

@@ -78,6 +78,36 @@ export function mfaHardeningSuite(backend: () => Backend): void {
       assert.equal(smtp.to('fred@summit.test', 'changed').length, 0, 'no "authenticator replaced" email');
     });
 
+    it('after a recovery code, only the browser that used it may enroll (password-only sign-ins may not)', async () => {
+      const owner = new Browser(running.issuer);
+      const ownerStep = await passwordStep(owner, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+      const { recoveryCode } = await enrollTotp(owner, ownerStep.uid, clock);
+      clock.advance(30_000);
+
+      // The attacker, with the password only, waits at the challenge; the owner uses the recovery code elsewhere.
+      const attacker = new Browser(running.issuer);
+      const stale = await passwordStep(attacker, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+      const victim = new Browser(running.issuer);
+      const recovering = await passwordStep(victim, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+      assert.equal((await victim.post(`/interaction/${recovering.uid}/mfa/recovery`, { recovery_code: recoveryCode })).status, 303);
+
+      // The stale tab, resumed, and a brand-new sign-in: neither may set up a factor.
+      const resumed = await landOnPage(attacker, await attacker.post(`/interaction/${stale.uid}/mfa/resume`, {}));
+      const fresh = new Browser(running.issuer);
+      const freshStep = await passwordStep(fresh, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
+      for (const [browser, uid] of [[attacker, uidIn(resumed)], [fresh, freshStep.uid]] as const) {
+        assert.equal((await browser.get(`/interaction/${uid}/mfa/totp`)).status, 403);
+        assert.equal((await browser.post(`/interaction/${uid}/mfa/totp`, { code: '123456' })).status, 403);
+        assert.equal((await browser.post(`/interaction/${uid}/mfa/sms`, { country: 'US', phone: '2015550199' })).status, 403);
+      }
+      assert.equal((await factors().factorsOf('usr_fred')).totp, false);
+
+      // The owner's browser can, in the same sign-in or after starting again.
+      const restart = await landOnPage(victim, await victim.get((await authorizationRequest(rp, CLIENTS.web)).url.href));
+      const { resume } = await enrollTotp(victim, uidIn(restart), clock);
+      assert.ok((await codeFor(victim, resume)).callback);
+    });
+
     it('two enrollments of one account racing: exactly one wins', async () => {
       const browsers = [new Browser(running.issuer), new Browser(running.issuer), new Browser(running.issuer)];
       const steps = await Promise.all(browsers.map(async (b) => passwordStep(b, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1')));
@@ -211,7 +241,7 @@ export function mfaHardeningSuite(backend: () => Backend): void {
       // A new factor ends the recovery.
       const { resume } = await enrollTotp(browser, uidIn(restart), clock);
       assert.ok((await codeFor(browser, resume)).callback);
-      assert.equal((await factors().factorsOf('usr_gina')).recovering, false);
+      assert.equal((await factors().factorsOf('usr_gina')).recoveringSession, undefined);
     });
 
     it('does not survive prompt=login: a new password login asks again', async () => {

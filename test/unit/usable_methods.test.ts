@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AllowedMethods } from '../../mfa/policy.ts';
 import { DEFAULT_SMS_COUNTRIES } from '../../mfa/sms_rules.ts';
 import type { MethodId, PhoneRecord } from '../../mfa/store.ts';
-import { canEnrollWithoutChallenge, usableMethods } from '../../mfa/usable_methods.ts';
+import { enrollmentVerdict, usableMethods } from '../../mfa/usable_methods.ts';
 
 const anyone: AllowedMethods = { totp: true, sms: { allowed: true, onlyCountries: 'default' } };
 const payeeAdmin: AllowedMethods = { totp: true, sms: { allowed: true, onlyCountries: ['US'] } };
@@ -30,9 +30,17 @@ describe('usable MFA methods (policy at every challenge)', () => {
     });
   }
 
-  it('a sign-in enrolls without a challenge only while no method is usable', () => {
-    assert.equal(canEnrollWithoutChallenge([]), true);
-    assert.equal(canEnrollWithoutChallenge(['totp']), false);
-    assert.equal(canEnrollWithoutChallenge(['sms']), false);
-  });
+  const verdicts: [string, Parameters<typeof enrollmentVerdict>[0], ReturnType<typeof enrollmentVerdict>][] = [
+    ['no factor', { usable: [], recoveringSession: undefined, sessionUid: 's1' }, 'open'],
+    ['an app', { usable: ['totp'], recoveringSession: undefined, sessionUid: 's1' }, 'has_factor'],
+    ['a phone', { usable: ['sms'], recoveringSession: undefined, sessionUid: 's1' }, 'has_factor'],
+    ['recovering in this session', { usable: [], recoveringSession: 's1', sessionUid: 's1' }, 'open'],
+    ['recovering in another session', { usable: [], recoveringSession: 's1', sessionUid: 's2' }, 'recovering_elsewhere'],
+    ['recovering, no session', { usable: [], recoveringSession: 's1', sessionUid: undefined }, 'recovering_elsewhere'],
+  ];
+  for (const [name, input, expected] of verdicts) {
+    it(`enrolling without a challenge: ${name} → ${expected}`, () => {
+      assert.equal(enrollmentVerdict(input), expected);
+    });
+  }
 });
