@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { withSealedClientSecrets } from './adapters/sealed_client_secrets.ts';
 import { memoryStores, redisStores, type Stores } from './adapters/stores.ts';
 import type { Config } from './config/config.ts';
 import { demoClients, demoRoutes } from './demo/relying_party.ts';
@@ -22,7 +23,7 @@ import { createMetrics, metricsRoute, type Metrics } from './ops/metrics.ts';
 import { theme } from './views/theme.ts';
 import { errorPages } from './ops/error_pages.ts';
 import { healthRoutes } from './ops/health.ts';
-import { logProviderServerErrors } from './ops/provider_errors.ts';
+import { logClientAuthFailures, logProviderServerErrors } from './ops/provider_errors.ts';
 import { pinPublicOrigin, refuseOtherHosts } from './ops/public_origin.ts';
 import { requestDeadline } from './ops/request_deadline.ts';
 import { requestLog } from './ops/request_log.ts';
@@ -102,7 +103,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const provider = createProvider(
     config.issuer,
     {
-      adapter: stores.oidcAdapter,
+      adapter: withSealedClientSecrets(stores.oidcAdapter, box),
       findAccount: findAccountIn(stores.directory),
       cookieKeys: config.cookieKeys,
       signingKeys: config.signingKeys,
@@ -131,6 +132,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   // Endpoint URLs come from ISSUER, never from the Host or X-Forwarded-* headers (ops/public_origin.ts).
   pinPublicOrigin(provider, config.issuer);
   logProviderServerErrors(provider, logger);
+  logClientAuthFailures(provider, logger);
 
   // provider.use() inserts before oidc-provider's own routes, in this order.
   provider.use(requestLog(logger));

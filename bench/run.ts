@@ -18,7 +18,7 @@ const FLOWS = Number(process.env['BENCH_FLOWS'] ?? 200);
 const LEVELS = [8, 32];
 const WARMUP = 8;
 const ROOT = join(import.meta.dirname, '..');
-const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789', redirectUri: 'http://127.0.0.1:1/cb' };
+const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789-abcdefghijk', redirectUri: 'http://127.0.0.1:1/cb' };
 
 interface BenchUser { email: string; password: string; secret: string }
 type Timings = Map<string, number[]>;

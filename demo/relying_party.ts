@@ -10,7 +10,7 @@ import { renderPage } from '../views/render.ts';
  * browser and the resulting ID token claims. It is never mounted in production.
  * `/demo` logs in as a first-party app (no consent); `/demo/partner` as a third-party app (consent).
  */
-const DEMO_SECRET = 'demo-secret-not-for-production';
+const DEMO_SECRET = 'demo-secret-not-for-production-use';
 const APPS = {
   'demo-app': { path: '/demo', name: 'Demo App', firstParty: true },
   'demo-partner': { path: '/demo/partner', name: 'Partner Demo App', firstParty: false },

@@ -1,3 +1,4 @@
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { requestLogger } from './request_log.ts';
@@ -13,4 +14,43 @@ export function logProviderServerErrors(provider: Provider, logger: Logger): voi
   provider.on('server_error', (ctx, err) => {
     requestLogger(ctx.state, logger).error({ err }, 'request failed');
   });
+}
+
+/**
+ * A client that fails to authenticate gets only `invalid_client: client authentication failed`,
+ * whatever the reason (RFC 6749 §5.2: the client learns nothing that helps guess a secret). The
+ * integrator reading our log needs the reason oidc-provider knows, such as "the provided
+ * authentication mechanism does not match the registered client authentication method": log it with
+ * the client id. Never the secret or the assertion.
+ */
+export function logClientAuthFailures(provider: Provider, logger: Logger): void {
+  const log = (ctx: KoaContextWithOIDC, err: unknown): void => {
+    if (!(err instanceof errors.InvalidClientAuth)) return;
+    requestLogger(ctx.state, logger).warn({ clientId: claimedClientId(ctx), reason: err.error_detail, endpoint: ctx.oidc.route }, 'client authentication failed');
+  };
+  // Every endpoint that authenticates clients.
+  provider.on('grant.error', log);
+  provider.on('introspection.error', log);
+  provider.on('revocation.error', log);
+  provider.on('pushed_authorization_request.error', log);
+}
+
+/** The client id the request named: the registered client, `client_id`, or the Basic user name. */
+function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
+  const named = ctx.oidc.client?.clientId ?? ctx.oidc.params?.['client_id'] ?? basicUserName(ctx.get('authorization'));
+  // Whatever the request sent, bounded: the log is not a place to store an attacker's payload.
+  return typeof named === 'string' ? named.slice(0, 128) : undefined;
+}
+
+function basicUserName(header: string): string | undefined {
+  const [scheme, token] = header.split(' ');
+  if (scheme?.toLowerCase() !== 'basic' || !token) return undefined;
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon));
+  } catch {
+    return undefined;
+  }
 }

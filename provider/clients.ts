@@ -2,6 +2,18 @@ import type { ClientMetadata } from 'oidc-provider';
 
 /** Our client metadata on top of the registered OAuth fields. */
 export const FIRST_PARTY = 'first_party';
+/** `false` lets a confidential client skip PKCE: a legacy switch for libraries that cannot send it. */
+export const REQUIRE_PKCE = 'require_pkce';
+
+/** How a client authenticates at the token, introspection and revocation endpoints. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** The methods that compare a shared secret; only they have a `client_secret`. */
+export const SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+/** A secret shorter than this is refused at import: 32 random characters carry well over 128 bits. */
+export const MIN_CLIENT_SECRET_LENGTH = 32;
 
 export interface ClientRegistration {
   client_id: string;
@@ -10,28 +22,46 @@ export interface ClientRegistration {
   redirect_uris: string[];
   post_logout_redirect_uris?: string[] | undefined;
   first_party?: boolean | undefined;
+  /** Defaults to `client_secret_basic` with a secret and `none` without. */
+  token_endpoint_auth_method?: ClientAuthMethod | undefined;
+  /** The client's public keys for `private_key_jwt`: inline, or where to fetch them. */
+  jwks?: { keys: Record<string, unknown>[] } | undefined;
+  jwks_uri?: string | undefined;
+  require_pkce?: boolean | undefined;
 }
 
-/**
- * Turns a registration (seed file, demo app) into oidc-provider metadata. Confidential clients
- * authenticate with `client_secret_basic`; public clients use `none` and rely on PKCE, which every
- * client must use anyway.
- */
+export function authMethodOf(reg: Pick<ClientRegistration, 'client_secret' | 'token_endpoint_auth_method'>): ClientAuthMethod {
+  return reg.token_endpoint_auth_method ?? (reg.client_secret !== undefined ? 'client_secret_basic' : 'none');
+}
+
+/** Turns a registration (seed file, demo app) into oidc-provider metadata: the code flow only. */
 export function toClientMetadata(reg: ClientRegistration): ClientMetadata {
-  const confidential = reg.client_secret !== undefined;
+  const method = authMethodOf(reg);
   return {
     client_id: reg.client_id,
-    ...(confidential ? { client_secret: reg.client_secret } : {}),
+    ...(SECRET_AUTH_METHODS.includes(method) && reg.client_secret !== undefined ? { client_secret: reg.client_secret } : {}),
     ...(reg.client_name ? { client_name: reg.client_name } : {}),
-    token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+    token_endpoint_auth_method: method,
+    ...(reg.jwks ? { jwks: reg.jwks } : {}),
+    ...(reg.jwks_uri ? { jwks_uri: reg.jwks_uri } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: reg.redirect_uris,
     post_logout_redirect_uris: reg.post_logout_redirect_uris ?? [],
     [FIRST_PARTY]: reg.first_party ?? false,
+    // Public clients always use PKCE; the switch is stored only where it can apply.
+    [REQUIRE_PKCE]: method === 'none' ? true : (reg.require_pkce ?? true),
   };
 }
 
 export function isFirstParty(metadata: Record<string, unknown>): boolean {
   return metadata[FIRST_PARTY] === true;
+}
+
+/**
+ * Must this client send PKCE (S256)? Always, unless a confidential client is registered with
+ * `require_pkce: false`. A public client cannot opt out: nothing else binds its code to it.
+ */
+export function pkceRequired(client: { clientAuthMethod?: string | undefined; metadata(): Record<string, unknown> }): boolean {
+  return client.clientAuthMethod === undefined || client.clientAuthMethod === 'none' || client.metadata()[REQUIRE_PKCE] !== false;
 }

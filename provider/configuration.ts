@@ -1,7 +1,7 @@
 import { errors, type ClientMetadata, type Configuration, type FindAccount, type AdapterFactory, type KoaContextWithOIDC } from 'oidc-provider';
 import { acrClaimProblem } from '../mfa/gate.ts';
 import { ACR } from './acr.ts';
-import { FIRST_PARTY, isFirstParty } from './clients.ts';
+import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
@@ -43,14 +43,15 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     },
 
     // Every client uses the authorization code flow with PKCE S256; there is no implicit or hybrid flow.
+    // A confidential client registered with `require_pkce: false` may leave PKCE out (a legacy switch).
     responseTypes: ['code'],
-    pkce: { required: () => true },
-    clientAuthMethods: ['client_secret_basic', 'none'],
+    pkce: { required: (_ctx, client) => pkceRequired(client) },
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
     extraClientMetadata: {
-      properties: [FIRST_PARTY],
+      properties: [FIRST_PARTY, REQUIRE_PKCE],
       validator(_ctx, key, value) {
-        if (key === FIRST_PARTY && value !== undefined && typeof value !== 'boolean') {
-          throw new Error(`${FIRST_PARTY} must be a boolean`);
+        if ((key === FIRST_PARTY || key === REQUIRE_PKCE) && value !== undefined && typeof value !== 'boolean') {
+          throw new Error(`${key} must be a boolean`);
         }
       },
     },

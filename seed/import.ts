@@ -5,6 +5,7 @@ import { hashPassword } from '../directory/passwords.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { withSealedClientSecrets } from '../adapters/sealed_client_secrets.ts';
 import { toClientMetadata } from '../provider/clients.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
 import type { MfaFactorStore } from '../mfa/store.ts';
@@ -87,7 +88,8 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
     const country = smsPhone ? parsePhoneNumberFromString(smsPhone)?.country : undefined;
     if (smsPhone && country) await stores.mfaFactors.savePhone(user.id, { e164: smsPhone, country, createdAt: Date.now() });
   }
-  const clientStore = stores.oidcAdapter('Client');
+  // Through the same sealing adapter the provider reads with: the secret is stored encrypted.
+  const clientStore = withSealedClientSecrets(stores.oidcAdapter, stores.box)('Client');
   for (const client of seed.clients) {
     const metadata = toClientMetadata(client);
     await clientStore.upsert(client.client_id, metadata);

@@ -2,6 +2,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
+import { authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
 import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/sms_rules.ts';
 
 const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digits, "_", "." or "-"');
@@ -51,14 +52,49 @@ const UserSeed = z.strictObject({
     .optional(),
 });
 
-const ClientSeed = z.strictObject({
+/** Members that only a private key has: a seed carries the client's public keys. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+const PublicJwks = z.strictObject({
+  keys: z
+    .array(z.record(z.string(), z.unknown()).refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), 'a public key only (no "d" or "k")'))
+    .min(1),
+});
+
+const ClientFields = z.strictObject({
   client_id: z.string().min(1),
-  client_secret: z.string().min(16, 'at least 16 characters').optional(),
+  client_secret: z.string().optional(),
   client_name: z.string().min(1).optional(),
   redirect_uris: z.array(z.url()).min(1),
   post_logout_redirect_uris: z.array(z.url()).default([]),
   first_party: z.boolean().default(false),
+  token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).optional(),
+  jwks: PublicJwks.optional(),
+  jwks_uri: z.url({ protocol: /^https?$/ }).optional(),
+  require_pkce: z.boolean().default(true),
 });
+const ClientSeed = ClientFields.superRefine((client, ctx) => {
+  for (const problem of clientRegistrationProblems(client)) ctx.addIssue({ code: 'custom', ...problem });
+});
+
+/** What a client entry's fields must agree on, given its authentication method. */
+function clientRegistrationProblems(client: z.infer<typeof ClientFields>): { path: string[]; message: string }[] {
+  const method = authMethodOf(client);
+  const problems: { path: string[]; message: string }[] = [];
+  const secret = SECRET_AUTH_METHODS.includes(method);
+  if (secret && client.client_secret === undefined) problems.push({ path: ['client_secret'], message: `${method} needs a client_secret` });
+  if (secret && client.client_secret !== undefined && client.client_secret.length < MIN_CLIENT_SECRET_LENGTH) {
+    problems.push({ path: ['client_secret'], message: `at least ${MIN_CLIENT_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)` });
+  }
+  if (!secret && client.client_secret !== undefined) problems.push({ path: ['client_secret'], message: `${method} uses no client_secret` });
+  if (method === 'private_key_jwt' && (client.jwks === undefined) === (client.jwks_uri === undefined)) {
+    problems.push({ path: ['jwks'], message: 'private_key_jwt needs exactly one of jwks or jwks_uri' });
+  }
+  if (method !== 'private_key_jwt' && (client.jwks !== undefined || client.jwks_uri !== undefined)) {
+    problems.push({ path: [client.jwks ? 'jwks' : 'jwks_uri'], message: 'keys are only for private_key_jwt' });
+  }
+  if (method === 'none' && !client.require_pkce) problems.push({ path: ['require_pkce'], message: 'a public client (none) always uses PKCE' });
+  return problems;
+}
 
 /** The import format: companies, users with their memberships, and OAuth clients. */
 export const SeedFile = z

@@ -2,8 +2,8 @@ import * as oidc from 'openid-client';
 
 /** The clients of test/fixtures/seed.json. */
 export const CLIENTS = {
-  web: { id: 'web', secret: 'web-secret-0123456789', redirectUri: 'http://127.0.0.1:1/cb', postLogout: 'http://127.0.0.1:1/bye' },
-  partner: { id: 'partner', secret: 'partner-secret-0123456789', redirectUri: 'http://127.0.0.1:1/partner/cb', postLogout: undefined },
+  web: { id: 'web', secret: 'web-secret-0123456789-abcdefghijkl', redirectUri: 'http://127.0.0.1:1/cb', postLogout: 'http://127.0.0.1:1/bye' },
+  partner: { id: 'partner', secret: 'partner-secret-0123456789-abcdefgh', redirectUri: 'http://127.0.0.1:1/partner/cb', postLogout: undefined },
   spa: { id: 'spa', secret: undefined, redirectUri: 'http://127.0.0.1:1/spa/cb', postLogout: undefined },
 } as const;
 export type TestClient = (typeof CLIENTS)[keyof typeof CLIENTS];

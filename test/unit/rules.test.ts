@@ -6,7 +6,7 @@ import { loginRouteFor } from '../../directory/login_route.ts';
 import { verifyPassword, hashPassword } from '../../directory/passwords.ts';
 import { consentScreenNeeded, missingGrants } from '../../interactions/consent.ts';
 import { errorPageFor } from '../../ops/error_pages.ts';
-import { toClientMetadata } from '../../provider/clients.ts';
+import { pkceRequired, toClientMetadata, type ClientRegistration } from '../../provider/clients.ts';
 
 describe('email normalization', () => {
   const cases: [string, string][] = [
@@ -56,10 +56,25 @@ describe('consent', () => {
 });
 
 describe('client registration', () => {
-  it('confidential clients use client_secret_basic; public ones none', () => {
-    assert.equal(toClientMetadata({ client_id: 'a', client_secret: 's'.repeat(16), redirect_uris: ['https://a/cb'] }).token_endpoint_auth_method, 'client_secret_basic');
-    assert.equal(toClientMetadata({ client_id: 'b', redirect_uris: ['https://b/cb'] }).token_endpoint_auth_method, 'none');
-  });
+  const secret = 's'.repeat(32);
+  const cases: [string, ClientRegistration, { method: string; secret: boolean; requirePkce: boolean }][] = [
+    ['a secret: client_secret_basic', { client_id: 'a', client_secret: secret, redirect_uris: ['https://a/cb'] }, { method: 'client_secret_basic', secret: true, requirePkce: true }],
+    ['no secret: none', { client_id: 'b', redirect_uris: ['https://b/cb'] }, { method: 'none', secret: false, requirePkce: true }],
+    ['client_secret_post', { client_id: 'c', client_secret: secret, token_endpoint_auth_method: 'client_secret_post', redirect_uris: ['https://c/cb'] }, { method: 'client_secret_post', secret: true, requirePkce: true }],
+    ['private_key_jwt keeps no secret', { client_id: 'd', token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://d/jwks', redirect_uris: ['https://d/cb'] }, { method: 'private_key_jwt', secret: false, requirePkce: true }],
+    ['the legacy switch on a confidential client', { client_id: 'e', client_secret: secret, require_pkce: false, redirect_uris: ['https://e/cb'] }, { method: 'client_secret_basic', secret: true, requirePkce: false }],
+    ['the legacy switch ignored on a public client', { client_id: 'f', require_pkce: false, redirect_uris: ['https://f/cb'] }, { method: 'none', secret: false, requirePkce: true }],
+  ];
+  for (const [name, registration, expected] of cases) {
+    it(name, () => {
+      const metadata = toClientMetadata(registration);
+      const client = { clientAuthMethod: metadata.token_endpoint_auth_method, metadata: () => metadata };
+      assert.deepEqual(
+        { method: metadata.token_endpoint_auth_method, secret: 'client_secret' in metadata, requirePkce: pkceRequired(client) },
+        expected,
+      );
+    });
+  }
 });
 
 describe('error pages', () => {

@@ -7,13 +7,14 @@ import { MemoryMfaFactorStore } from '../../adapters/memory/mfa_store.ts';
 import { parseEncryptionKeys } from '../../config/keys.ts';
 import { SecretBox } from '../../lib/secret_box.ts';
 import { verifyPassword } from '../../directory/passwords.ts';
+import { withSealedClientSecrets } from '../../adapters/sealed_client_secrets.ts';
 import { importSeed } from '../../seed/import.ts';
 import { parseSeed, SeedError } from '../../seed/schema.ts';
 
 const valid = () => ({
   companies: [{ id: 'acme', name: 'Acme', emailDomains: ['acme.test'], mfa: { required: true, enforcementDate: '2026-12-01', reverify: '12h' } }],
   users: [{ email: 'a@acme.test', name: 'A', password: 'long enough', memberships: [{ company: 'acme', status: 'active', permissions: { companyAdmin: 'admin', directory: 'admin' }, payRoles: [] }] }],
-  clients: [{ client_id: 'web', client_secret: '0123456789abcdef', redirect_uris: ['https://app.test/cb'], post_logout_redirect_uris: [], first_party: true }],
+  clients: [{ client_id: 'web', client_secret: '0123456789abcdef0123456789abcdef', redirect_uris: ['https://app.test/cb'], post_logout_redirect_uris: [], first_party: true }],
 });
 
 type Mutation = (seed: ReturnType<typeof valid>) => unknown;
@@ -27,7 +28,15 @@ const problems: [string, Mutation, string][] = [
   ['bad reverify frequency', (s) => ((s.companies[0]!.mfa.reverify = '1y'), s), 'companies[0].mfa.reverify'],
   ['bad pay role', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['boss' as never]), s), 'users[0].memberships[0].payRoles[0]'],
   ['redirect uri not a URL', (s) => ((s.clients[0]!.redirect_uris = ['cb']), s), 'clients[0].redirect_uris[0]'],
-  ['short client secret', (s) => ((s.clients[0]!.client_secret = 'x'), s), 'clients[0].client_secret: at least 16 characters'],
+  ['client secret under 32 characters', (s) => ((s.clients[0]!.client_secret = 'x'.repeat(31)), s), 'clients[0].client_secret: at least 32 characters'],
+  ['unknown auth method', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'client_secret_jwt' }), s), 'clients[0].token_endpoint_auth_method'],
+  ['client_secret_post without a secret', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'client_secret_post', client_secret: undefined }), s), 'clients[0].client_secret: client_secret_post needs a client_secret'],
+  ['a secret on a public client', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'none' }), s), 'clients[0].client_secret: none uses no client_secret'],
+  ['a public client without PKCE', (s) => (Object.assign(s.clients[0]!, { client_secret: undefined, require_pkce: false }), s), 'clients[0].require_pkce: a public client (none) always uses PKCE'],
+  ['private_key_jwt without keys', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined }), s), 'clients[0].jwks: private_key_jwt needs exactly one of jwks or jwks_uri'],
+  ['private_key_jwt with a private key', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [{ kty: 'EC', d: 'secret' }] } }), s), 'clients[0].jwks.keys[0]: a public key only'],
+  ['keys on a secret client', (s) => (Object.assign(s.clients[0]!, { jwks_uri: 'https://app.test/jwks' }), s), 'clients[0].jwks_uri: keys are only for private_key_jwt'],
+  ['a jwks_uri that is not http(s)', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks_uri: 'ftp://app.test/jwks' }), s), 'clients[0].jwks_uri'],
   ['unknown field', (s) => ({ ...s, extra: true }), '(root)'],
   ['short password', (s) => ((s.users[0]!.password = 'short'), s), 'users[0].password: at least 8 characters'],
   ['a phone for a Procore Pay payor', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['payor' as never]), Object.assign(s.users[0]!, { smsPhone: '+12015550123' }), s), 'users[0].smsPhone: Procore Pay payors must use an authenticator app.'],
@@ -88,6 +97,10 @@ describe('seed import', () => {
     assert.equal(await verifyPassword(user.passwordHash, 'long enough'), true);
     await importSeed(parseSeed(valid()), stores);
     assert.equal((await stores.directory.findUserByEmail('a@acme.test'))?.id, user.id);
-    assert.equal((await stores.oidcAdapter('Client').find('web'))?.['token_endpoint_auth_method'], 'client_secret_basic');
+    const stored = await stores.oidcAdapter('Client').find('web');
+    assert.equal(stored?.['token_endpoint_auth_method'], 'client_secret_basic');
+    assert.equal(stored?.['client_secret'], undefined, 'the secret is stored sealed, under its own name');
+    assert.ok(!JSON.stringify(stored).includes('0123456789abcdef0123456789abcdef'));
+    assert.equal((await withSealedClientSecrets(stores.oidcAdapter, stores.box)('Client').find('web'))?.['client_secret'], '0123456789abcdef0123456789abcdef');
   });
 });
