@@ -121,6 +121,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
         });
       },
       refreshLifetime: config.refreshTokens,
+      allowLoopbackFetch: config.env !== 'production',
       refreshRefusal: async (accountId, { acr }) => {
         const [account, lock] = await Promise.all([mfa.account(accountId), stores.mfaLockout.read(accountId)]);
         return refreshRefusal({ acr, mfaRequired: account?.requirement.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });

@@ -3,6 +3,7 @@ import { acrClaimProblem } from '../mfa/gate.ts';
 import { ACR } from './acr.ts';
 import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
+import { outgoingFetch } from './outgoing_fetch.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
 import { interactionPrompts, type MfaStepsForRequest } from './interaction_policy.ts';
@@ -20,6 +21,8 @@ export interface ProviderSettings {
   /** Which MFA steps a request still needs (the MFA module). */
   mfaStepsDue: MfaStepsForRequest;
   refreshLifetime: RefreshLifetime;
+  /** Outside production, oidc-provider may fetch a client's jwks_uri from a loopback address. */
+  allowLoopbackFetch: boolean;
   /** Why this account may no longer refresh a chain that authenticated with `acr`, if it may not. */
   refreshRefusal: (accountId: string, auth: { acr: string | undefined }) => Promise<RefreshRefusal | undefined>;
 }
@@ -36,6 +39,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     findAccount: s.findAccount,
     clients: s.staticClients,
     jwks: s.signingKeys,
+    fetch: outgoingFetch(s.allowLoopbackFetch),
     cookies: {
       keys: s.cookieKeys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
