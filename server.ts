@@ -4,6 +4,7 @@ import { createIdp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { startupWarnings } from './config/startup_warnings.ts';
 import { createLogger } from './ops/logger.ts';
+import { SeedError } from './seed/schema.ts';
 
 let config;
 try {
@@ -22,7 +23,15 @@ for (const warning of startupWarnings(config)) {
   }
 }
 
-const idp = await createIdp(config, { logger });
+let idp;
+try {
+  idp = await createIdp(config, { logger });
+} catch (err) {
+  // A bad seed file is the operator's to fix: the same list of problems as `npm run seed`, no stack trace.
+  if (!(err instanceof SeedError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 const handle = idp.app.callback();
 const server = createServer((req, res) => {
   void handle(req, res);

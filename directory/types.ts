@@ -25,7 +25,7 @@ export type SsoConnection = null;
 export interface Company {
   id: string;
   name: string;
-  /** Lower-case domains; used to route logins and to check directory membership. */
+  /** Domains in IDNA ASCII form, lower case (`xn--bcher-kva.example`); used to route logins and to check directory membership. */
   emailDomains: string[];
   /** IANA time zone in which the enforcement date is read. */
   timeZone: string;
@@ -38,7 +38,7 @@ export type UserStatus = 'active' | 'disabled';
 export interface User {
   /** Opaque and stable: it is the OIDC `sub`. */
   id: string;
-  /** As the user entered it, for display. Compare with `normalizeEmail`. */
+  /** As the user entered it (in NFC), for display. Compare with `emailLookupKey` (email_address.ts). */
   email: string;
   emailVerified: boolean;
   name: string;
@@ -57,14 +57,4 @@ export interface Membership {
   status: MembershipStatus;
   permissions: Record<Tool, PermissionLevel>;
   payRoles: PayRole[];
-}
-
-/** Emails are unique regardless of case; the stored address keeps the user's spelling. */
-export function normalizeEmail(email: string): string {
-  return email.trim().normalize('NFC').toLowerCase();
-}
-
-export function emailDomain(email: string): string {
-  const normalized = normalizeEmail(email);
-  return normalized.slice(normalized.lastIndexOf('@') + 1);
 }

@@ -1,16 +1,22 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { parseEmailAddress } from '../directory/email_address.ts';
 
 /** Interaction forms are small url-encoded bodies; anything larger is refused with a 413 page. */
 export const formBody = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
 
+/** The rule of directory/email_address.ts, ASCII or internationalized; the value is the parsed address (NFC). */
 export const EmailForm = z.object({
   email: z
     .string()
     .trim()
-    .max(254, 'Enter a valid email address.')
-    .regex(/^[^\s@]+@[^\s@]+$/, 'Enter a valid email address.'),
+    .transform((input, ctx) => {
+      const parsed = parseEmailAddress(input);
+      if (parsed.ok) return parsed.email;
+      ctx.addIssue({ code: 'custom', message: 'Enter a valid email address.' });
+      return z.NEVER;
+    }),
 });
 
 export const PasswordForm = EmailForm.extend({

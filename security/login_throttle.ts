@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LoginLimits } from '../config/config.ts';
 import type { RedisClient } from '../adapters/redis/client.ts';
-import { normalizeEmail } from '../directory/types.ts';
+import { emailLookupKey } from '../directory/email_address.ts';
 import { givePointBack, takePoint } from './take_point.ts';
 
 /** A password attempt that may go ahead (already counted as a failure), or a refusal. */
@@ -82,5 +82,5 @@ export function redisLimiters(redis: RedisClient, prefix: string): LimiterFactor
 }
 
 function accountKey(email: string): string {
-  return createHash('sha256').update(normalizeEmail(email)).digest('hex');
+  return createHash('sha256').update(emailLookupKey(email)).digest('hex');
 }

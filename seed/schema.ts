@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
+import { DOMAIN_PROBLEM_MESSAGES, EMAIL_PROBLEM_MESSAGES, emailLookupKey, parseDomain, parseEmailAddress } from '../directory/email_address.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
 import { authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
 import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/sms_rules.ts';
@@ -9,10 +10,26 @@ const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digit
 const IsoDate = z.iso.date();
 const Level = z.enum(PERMISSION_LEVELS);
 
+/** An account's address, ASCII or internationalized (directory/email_address.ts); stored in NFC. */
+const EmailAddressSeed = z.string().transform((input, ctx) => {
+  const parsed = parseEmailAddress(input);
+  if (parsed.ok) return parsed.email.address;
+  ctx.addIssue({ code: 'custom', message: `Invalid email address: ${EMAIL_PROBLEM_MESSAGES[parsed.problem]}` });
+  return z.NEVER;
+});
+
+/** A company's email domain, in Unicode or A-label form; stored in IDNA ASCII form, which routing compares. */
+const EmailDomainSeed = z.string().transform((input, ctx) => {
+  const parsed = parseDomain(input);
+  if (parsed.ok) return parsed.ascii;
+  ctx.addIssue({ code: 'custom', message: DOMAIN_PROBLEM_MESSAGES[parsed.problem] });
+  return z.NEVER;
+});
+
 const CompanySeed = z.strictObject({
   id: Id,
   name: z.string().min(1),
-  emailDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'not a domain name')).default([]),
+  emailDomains: z.array(EmailDomainSeed).default([]),
   timeZone: z.string().refine(isTimeZone, 'not an IANA time zone').default('UTC'),
   mfa: z
     .strictObject({
@@ -32,7 +49,7 @@ const MembershipSeed = z.strictObject({
 
 const UserSeed = z.strictObject({
   id: Id.optional(),
-  email: z.email(),
+  email: EmailAddressSeed,
   name: z.string().min(1),
   givenName: z.string().min(1).optional(),
   familyName: z.string().min(1).optional(),
@@ -111,7 +128,7 @@ export const SeedFile = z
     });
     const emails = new Set<string>();
     seed.users.forEach((u, i) => {
-      const email = u.email.toLowerCase();
+      const email = emailLookupKey(u.email);
       if (emails.has(email)) ctx.addIssue({ code: 'custom', path: ['users', i, 'email'], message: `duplicate email "${u.email}" (emails are case-insensitive)` });
       emails.add(email);
       u.memberships.forEach((m, j) => {

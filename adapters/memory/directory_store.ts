@@ -1,5 +1,6 @@
 import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
-import { normalizeEmail, type Company, type Membership, type User } from '../../directory/types.ts';
+import { emailLookupKey } from '../../directory/email_address.ts';
+import type { Company, Membership, User } from '../../directory/types.ts';
 
 /** The directory in process memory: for development and tests. Values are copied in and out. */
 export class MemoryDirectoryStore implements DirectoryStore {
@@ -18,11 +19,11 @@ export class MemoryDirectoryStore implements DirectoryStore {
   }
 
   saveUser(user: User): Promise<void> {
-    const email = normalizeEmail(user.email);
+    const email = emailLookupKey(user.email);
     const owner = this.#userIdByEmail.get(email);
     if (owner !== undefined && owner !== user.id) return Promise.reject(new EmailInUseError());
     const previous = this.#users.get(user.id);
-    if (previous) this.#userIdByEmail.delete(normalizeEmail(previous.email));
+    if (previous) this.#userIdByEmail.delete(emailLookupKey(previous.email));
     this.#userIdByEmail.set(email, user.id);
     this.#users.set(user.id, structuredClone(user));
     return Promise.resolve();
@@ -33,7 +34,7 @@ export class MemoryDirectoryStore implements DirectoryStore {
   }
 
   findUserByEmail(email: string): Promise<User | undefined> {
-    const id = this.#userIdByEmail.get(normalizeEmail(email));
+    const id = this.#userIdByEmail.get(emailLookupKey(email));
     return Promise.resolve(id === undefined ? undefined : copy(this.#users.get(id)));
   }
 

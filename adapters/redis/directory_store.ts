@@ -1,5 +1,6 @@
 import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
-import { normalizeEmail, type Company, type Membership, type User } from '../../directory/types.ts';
+import { emailLookupKey } from '../../directory/email_address.ts';
+import type { Company, Membership, User } from '../../directory/types.ts';
 import type { RedisClient } from './client.ts';
 
 /** Sets the email index to `id` unless it already points to another user. One key, so cluster-safe. */
@@ -21,7 +22,7 @@ return 0`;
  *   {prefix}dir:{c:<id>}:members          SET of user ids
  *   {prefix}dir:{u:<id>}:user             JSON
  *   {prefix}dir:{u:<id>}:memberships      HASH companyId → JSON
- *   {prefix}dir:email:<normalized email>  user id
+ *   {prefix}dir:email:<emailLookupKey>    user id
  */
 export class RedisDirectoryStore implements DirectoryStore {
   readonly #redis: RedisClient;
@@ -93,6 +94,6 @@ export class RedisDirectoryStore implements DirectoryStore {
     return `${this.#prefix}{u:${userId}}:memberships`;
   }
   #emailKey(email: string): string {
-    return `${this.#prefix}email:${normalizeEmail(email)}`;
+    return `${this.#prefix}email:${emailLookupKey(email)}`;
   }
 }

@@ -27,7 +27,7 @@ export function submitEmail(provider: Provider) {
     const route = loginRouteFor(form.value.email);
     switch (route.method) {
       case 'password':
-        showPasswordPage(ctx, { email: form.value.email });
+        showPasswordPage(ctx, { email: form.value.email.address });
     }
   };
 }

@@ -21,7 +21,8 @@ export function submitPassword(deps: { provider: Provider; directory: DirectoryS
       showPasswordPage(ctx, { email, error: form.message, status: 400 });
       return;
     }
-    const { email, password } = form.value;
+    const { password } = form.value;
+    const email = form.value.email.address;
     const result = await loginWithPassword(deps, { email, password, ip: ctx.ip });
 
     if (result.outcome === 'throttled') {

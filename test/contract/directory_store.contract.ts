@@ -57,6 +57,15 @@ export function directoryStoreContract(makeStore: () => Promise<DirectoryStore> 
     assert.equal(await store.findUser('u2'), undefined);
   });
 
+  it('finds an internationalized address by any case, normalization and domain form, and holds it once', async () => {
+    await store.saveUser(user('u1', 'José@Bücher.example'));
+    for (const spelling of ['josé@bücher.example', 'JOSE\u0301@BU\u0308CHER.EXAMPLE', 'josé@xn--bcher-kva.example', 'JOSÉ@XN--BCHER-KVA.example']) {
+      assert.equal((await store.findUserByEmail(spelling))?.id, 'u1', spelling);
+    }
+    assert.equal(await store.findUserByEmail('jose@bucher.example'), undefined);
+    await assert.rejects(store.saveUser(user('u2', 'josé@xn--bcher-kva.example')), EmailInUseError);
+  });
+
   it('moves the email index when a user changes address', async () => {
     await store.saveUser(user('u1', 'old@example.test'));
     await store.saveUser(user('u1', 'new@example.test'));

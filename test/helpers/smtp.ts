@@ -5,26 +5,37 @@ export interface ReceivedMail {
   to: string[];
   raw: string;
   subject: string;
+  /** The client asked for SMTPUTF8 (RFC 6531) on MAIL FROM. */
+  smtpUtf8: boolean;
 }
 
 /** A real SMTP server in this process that keeps what it receives. */
 export class TestSmtpServer {
   readonly received: ReceivedMail[] = [];
+  /** Every command line a client sent, as it came over the wire (what smtp-server's envelope decodes). */
+  readonly commands: string[] = [];
   readonly #server: SMTPServer;
   port = 0;
 
-  constructor() {
+  /** `offerSmtpUtf8: false` plays a server that does not advertise SMTPUTF8. */
+  constructor(options: { offerSmtpUtf8?: boolean } = {}) {
     this.#server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
-      logger: false,
+      hideSMTPUTF8: options.offerSmtpUtf8 === false,
+      // Only the client's commands are kept: smtp-server logs each one as ({ tnx: 'command' }, 'C:', line).
+      logger: {
+        debug: (entry: { tnx?: unknown }, _message: unknown, line: unknown) => {
+          if (entry.tnx === 'command' && typeof line === 'string') this.commands.push(line);
+        },
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
           const subject = /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '';
-          this.received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, subject });
+          this.received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, subject, smtpUtf8: session.envelope.smtpUtf8 === true });
           callback();
         });
       },

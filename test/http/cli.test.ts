@@ -21,6 +21,20 @@ describe('command line', () => {
     assert.match(result.stderr, /Refusing to start in production without REDIS_URL, COOKIE_KEYS, SIGNING_KEYS, MFA_ENCRYPTION_KEYS/);
   });
 
+  it('npm start with a bad seed file prints the same list of problems as npm run seed, not a stack trace', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({ users: [{ email: 'zoë ortiz@kestrel.example', name: 'Z', password: 'short' }] }));
+    const started = run('server.ts', [], { PORT: '0', SEED_FILE: file, LOG_LEVEL: 'silent' });
+    assert.equal(started.status, 1);
+    assert.match(started.stderr, /^Seed file rejected:\n {2}users\[0\]\.email: Invalid email address/m);
+    assert.match(started.stderr, /^ {2}users\[0\]\.password: at least 8 characters$/m);
+    assert.doesNotMatch(started.stderr, /\bat .*\.ts:\d+/, 'no stack trace');
+    // The seed command rejects the file before it connects anywhere, so any REDIS_URL will do.
+    const seeded = run('seed/cli.ts', [file], { REDIS_URL: 'redis://127.0.0.1:1', MFA_ENCRYPTION_KEYS: KEY });
+    assert.equal(seeded.status, 1);
+    assert.equal(started.stderr, seeded.stderr);
+  });
+
   describe('npm run seed', () => {
     const redis = useRedis();
 

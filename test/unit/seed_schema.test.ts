@@ -23,6 +23,13 @@ const problems: [string, Mutation, string][] = [
   ['unknown company in a membership', (s) => ((s.users[0]!.memberships[0]!.company = 'nope'), s), 'users[0].memberships[0].company: unknown company "nope"'],
   ['bad permission level', (s) => ((s.users[0]!.memberships[0]!.permissions.directory = 'owner'), s), 'users[0].memberships[0].permissions.directory'],
   ['bad email', (s) => ((s.users[0]!.email = 'nope'), s), 'users[0].email'],
+  ['an email with a space', (s) => ((s.users[0]!.email = 'zoë ortiz@kestrel.example'), s), 'users[0].email: Invalid email address'],
+  ['an email with a control character', (s) => ((s.users[0]!.email = 'zoë\u0007@kestrel.example'), s), 'users[0].email: Invalid email address'],
+  ['an email with an invalid IDNA label', (s) => ((s.users[0]!.email = 'josé@xn--a.example'), s), 'users[0].email: Invalid email address: not a valid domain name'],
+  ['an overlong email', (s) => ((s.users[0]!.email = `${'é'.repeat(33)}@acme.test`), s), 'users[0].email: Invalid email address: too long'],
+  ['the same internationalized email in another case and domain form', (s) => (s.users.push({ ...s.users[0]!, email: 'josé@bücher.example' }, { ...s.users[0]!, email: 'JOSE\u0301@XN--BCHER-KVA.example' }), s), 'users[2].email: duplicate email'],
+  ['a company domain that is not one', (s) => ((s.companies[0]!.emailDomains = ['acme']), s), 'companies[0].emailDomains[0]: not a domain name'],
+  ['a company domain with an invalid IDNA label', (s) => ((s.companies[0]!.emailDomains = ['xn--a.example']), s), 'companies[0].emailDomains[0]: not a domain name'],
   ['duplicate email in another case', (s) => (s.users.push({ ...s.users[0]!, email: 'A@ACME.test' }), s), 'users[1].email: duplicate email'],
   ['bad enforcement date', (s) => ((s.companies[0]!.mfa.enforcementDate = '2026-13-40'), s), 'companies[0].mfa.enforcementDate'],
   ['bad reverify frequency', (s) => ((s.companies[0]!.mfa.reverify = '1y'), s), 'companies[0].mfa.reverify'],
@@ -73,6 +80,22 @@ describe('seed validation', () => {
     assert.throws(() => parseSeed(seed, { smsCountries: ['US'] }), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('users[0].smsPhone'));
   });
 
+  it('accepts internationalized emails (RFC 6531) and stores them in NFC, as written otherwise', () => {
+    const seed = valid();
+    seed.users[0]!.email = 'Zoe\u0308.Ortiz@Kestrel.example';
+    seed.users.push({ ...seed.users[0]!, email: 'josé@bücher.example' }, { ...seed.users[0]!, email: 'zoë@例え.テスト' });
+    assert.deepEqual(
+      parseSeed(seed).users.map((u) => u.email),
+      ['Zoë.Ortiz@Kestrel.example', 'josé@bücher.example', 'zoë@例え.テスト'],
+    );
+  });
+
+  it('takes company domains in Unicode or A-label form and keeps the A-label form for routing', () => {
+    const seed = valid();
+    seed.companies[0]!.emailDomains = ['Acme.test', 'bücher.example', 'XN--R8JZ45G.xn--zckzah'];
+    assert.deepEqual(parseSeed(seed).companies[0]!.emailDomains, ['acme.test', 'xn--bcher-kva.example', 'xn--r8jz45g.xn--zckzah']);
+  });
+
   it('reports every problem at once', () => {
     const seed = valid();
     seed.users[0]!.email = 'bad';
@@ -102,5 +125,24 @@ describe('seed import', () => {
     assert.equal(stored?.['client_secret'], undefined, 'the secret is stored sealed, under its own name');
     assert.ok(!JSON.stringify(stored).includes('0123456789abcdef0123456789abcdef'));
     assert.equal((await withSealedClientSecrets(stores.oidcAdapter, stores.box)('Client').find('web'))?.['client_secret'], '0123456789abcdef0123456789abcdef');
+  });
+});
+
+describe('seed import of internationalized addresses', () => {
+  it('finds the account by any spelling of its address', async () => {
+    const stores = {
+      directory: new MemoryDirectoryStore(),
+      oidcAdapter: new MemoryOidcStorage().adapterFactory(),
+      mfaFactors: new MemoryMfaFactorStore(),
+      box: new SecretBox(parseEncryptionKeys(undefined)),
+    };
+    const seed = valid();
+    seed.users[0]!.email = 'josé@bücher.example';
+    seed.companies[0]!.emailDomains = ['BÜCHER.example'];
+    await importSeed(parseSeed(seed), stores);
+    for (const spelling of ['JOSÉ@xn--bcher-kva.example', 'jose\u0301@BU\u0308CHER.example']) {
+      assert.equal((await stores.directory.findUserByEmail(spelling))?.email, 'josé@bücher.example', spelling);
+    }
+    assert.deepEqual((await stores.directory.findCompany('acme'))?.emailDomains, ['xn--bcher-kva.example'], 'routing compares A-labels');
   });
 });
