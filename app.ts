@@ -12,6 +12,7 @@ import { SecretBox } from './lib/secret_box.ts';
 import { RecoveryCodeFactor } from './mfa/factors/recovery_code.ts';
 import { TotpFactor } from './mfa/factors/totp.ts';
 import { MfaLockout } from './mfa/lockout.ts';
+import { acrClaimFromParam } from './mfa/gate.ts';
 import { Mfa } from './mfa/mfa.ts';
 import { SecurityEvents } from './mfa/security_events.ts';
 import { logMailer, smtpMailer, type Mailer } from './notifications/mailer.ts';
@@ -117,14 +118,15 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
           sessionUid: session.uid,
           session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
           acrValues: ctx.oidc.params?.['acr_values'],
-          acrClaim: ctx.oidc.claims.id_token?.acr ?? undefined,
+          // The raw parameter: oidc-provider's parsed claims lose an essential acr when acr_values is sent too.
+          acrClaim: acrClaimFromParam(ctx.oidc.params?.['claims']),
         });
       },
       refreshLifetime: config.refreshTokens,
       allowLoopbackFetch: config.env !== 'production',
-      refreshRefusal: async (accountId, { acr }) => {
+      refreshRefusal: async (accountId, { amr }) => {
         const [account, lock] = await Promise.all([mfa.account(accountId), stores.mfaLockout.read(accountId)]);
-        return refreshRefusal({ acr, mfaRequired: account?.requirement.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
+        return refreshRefusal({ amr, mfaRequired: account?.requirement.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
       },
     },
     { trusted: config.trustProxy, hops: config.trustedProxyHops },

@@ -69,18 +69,63 @@ export function acrClaimProblem(claims: { id_token?: unknown; userinfo?: unknown
   return undefined;
 }
 
+/** Our acr values, weakest first: an authentication satisfies its own class and every weaker one. */
+const ACR_STRENGTH: readonly string[] = [ACR.singleFactor, ACR.multiFactor];
+
+/** Does an authentication whose class is `achieved` satisfy a request for `requested`? Unknown values satisfy nothing. */
+export function acrSatisfies(achieved: string, requested: string): boolean {
+  const have = ACR_STRENGTH.indexOf(achieved);
+  const want = ACR_STRENGTH.indexOf(requested);
+  return have !== -1 && want !== -1 && have >= want;
+}
+
 /**
- * Did the relying app ask for multi-factor authentication? A malformed acr request (refused at the
- * authorization endpoint, so only reachable through a bug) counts as asking: it fails closed.
+ * The acr values an essential acr request accepts (`value` and `values` together), or undefined when
+ * acr is not requested as essential, or essential without values (any acr will do).
+ */
+export function essentialAcrValues(acrClaim: unknown): string[] | undefined {
+  const parsed = ClaimRequest.safeParse(acrClaim);
+  if (!parsed.success || !parsed.data?.essential) return undefined;
+  const { value, values } = parsed.data;
+  if (value === undefined && values === undefined) return undefined;
+  return [...(values ?? []), ...(value === undefined ? [] : [value])];
+}
+
+/**
+ * Can no authentication of ours meet this essential acr request? Then OIDC Core 5.5.1.1 makes it a
+ * failed authentication: `unmet_authentication_requirements`, before anyone is asked to log in.
+ */
+export function essentialAcrUnmet(acrClaim: unknown): boolean {
+  const values = essentialAcrValues(acrClaim);
+  return values !== undefined && !values.some((value) => ACR_STRENGTH.includes(value));
+}
+
+/**
+ * Did the relying app ask for multi-factor authentication? `acr_values` naming the MFA acr does (our
+ * step-up convention, though the parameter is voluntary); an essential acr request does when none of
+ * the values it accepts is met by one factor. A malformed acr request (refused at the authorization
+ * endpoint, so only reachable through a bug), or one with no value of ours, counts as asking: it fails closed.
  */
 export function stepUpRequested(acrValues: unknown, acrClaim: unknown): boolean {
   const requested = typeof acrValues === 'string' ? acrValues.split(' ') : [];
   if (requested.includes(ACR.multiFactor)) return true;
-  const parsed = ClaimRequest.safeParse(acrClaim);
-  if (!parsed.success) return true;
-  const claim = parsed.data;
-  if (!claim?.essential) return false;
-  return claim.value === ACR.multiFactor || (claim.values?.includes(ACR.multiFactor) ?? false);
+  if (!ClaimRequest.safeParse(acrClaim).success) return true;
+  const accepted = essentialAcrValues(acrClaim);
+  return accepted !== undefined && !accepted.some((value) => acrSatisfies(ACR.singleFactor, value));
+}
+
+/**
+ * The `acr` an authorization asserts, given the class the session achieved and the request's acr claim.
+ * An essential request gets one of the values it accepts (OIDC Core 5.5.1.1): the achieved one if listed,
+ * else the strongest listed value it satisfies (an MFA login answers a request for the single-factor acr
+ * with that acr). `unmet` when it satisfies none, which the gate prevents: issuing then fails closed.
+ */
+export function acrToAssert(achieved: string | undefined, acrClaim: unknown): { acr: string | undefined } | { unmet: true } {
+  const accepted = essentialAcrValues(acrClaim);
+  if (accepted === undefined || (achieved !== undefined && accepted.includes(achieved))) return { acr: achieved };
+  const satisfied = ACR_STRENGTH.filter((value) => accepted.includes(value) && achieved !== undefined && acrSatisfies(achieved, value));
+  const strongest = satisfied.at(-1);
+  return strongest === undefined ? { unmet: true } : { acr: strongest };
 }
 
 /** The `acr` request of a raw `claims` parameter (as stored on the interaction), unvalidated. */

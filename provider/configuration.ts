@@ -1,5 +1,5 @@
 import { errors, type ClientMetadata, type Configuration, type FindAccount, type AdapterFactory, type KoaContextWithOIDC } from 'oidc-provider';
-import { acrClaimProblem } from '../mfa/gate.ts';
+import { acrClaimProblem, essentialAcrUnmet } from '../mfa/gate.ts';
 import { ACR } from './acr.ts';
 import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
@@ -24,7 +24,7 @@ export interface ProviderSettings {
   /** Outside production, oidc-provider may fetch a client's jwks_uri from a loopback address. */
   allowLoopbackFetch: boolean;
   /** Why this account may no longer refresh a chain that authenticated with `acr`, if it may not. */
-  refreshRefusal: (accountId: string, auth: { acr: string | undefined }) => Promise<RefreshRefusal | undefined>;
+  refreshRefusal: (accountId: string, auth: { amr: readonly string[] | undefined }) => Promise<RefreshRefusal | undefined>;
 }
 
 const MINUTE = 60;
@@ -40,11 +40,19 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     clients: s.staticClients,
     jwks: s.signingKeys,
     fetch: outgoingFetch(s.allowLoopbackFetch),
+    // The session cookie (the only long one) is SameSite=None so that a cross-site POST to /auth or
+    // /session/end carries it (enableHttpPostMethods); over plain HTTP it falls back to Lax
+    // (ops/same_site_fallback.ts). The interaction and resume cookies stay Lax: the interaction forms
+    // rely on it instead of a CSRF token. Reasoning in docs/decisions.md.
     cookies: {
       keys: s.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      long: { signed: true, httpOnly: true, sameSite: 'none' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
+    // OIDC Core 3.1.2.1 and RP-Initiated Logout 2: /auth and /session/end accept POST as well as GET.
+    enableHttpPostMethods: true,
+    // OIDC Core makes redirect_uri REQUIRED, at /auth and /token, even for a client with one registered.
+    allowOmittingSingleRegisteredRedirectUri: false,
 
     // Every client uses the authorization code flow with PKCE S256; there is no implicit or hybrid flow.
     // A confidential client registered with `require_pkce: false` may leave PKCE out (a legacy switch).
@@ -77,6 +85,8 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
         assertClaimsParameter(_ctx, claims) {
           const problem = acrClaimProblem(claims);
           if (problem) throw new errors.InvalidRequest(problem);
+          // OIDC Core 5.5.1.1: an essential acr none of ours can meet fails before anyone logs in.
+          if (essentialAcrUnmet(claims.id_token?.acr)) throw new errors.UnmetAuthenticationRequirements('none of the requested acr values is supported');
         },
       },
       introspection: {
@@ -102,8 +112,12 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
     // (findAccount already refuses a disabled one). A refusal leaves the token unspent.
     rotateRefreshToken: async (ctx) => {
       const token = ctx.oidc.entities.RefreshToken;
-      const refusal = token ? await s.refreshRefusal(token.accountId, { acr: token.acr }) : undefined;
+      const refusal = token ? await s.refreshRefusal(token.accountId, { amr: token.amr }) : undefined;
       if (refusal) throw new errors.InvalidGrant(`refresh refused: ${refusal}`);
+      // OIDC Core 12.2: a refreshed ID token SHOULD NOT carry the nonce. oidc-provider builds the rotated
+      // token from this one right after this hook, and the ID token from the rotated one, so the nonce
+      // dropped here (in memory only: consuming does not re-save) is in neither.
+      if (token) token.nonce = undefined;
       return true;
     },
     loadExistingGrant,

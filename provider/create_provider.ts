@@ -1,4 +1,6 @@
 import Provider from 'oidc-provider';
+import { sameSiteLaxWithoutTls } from '../ops/same_site_fallback.ts';
+import { assertRequestedAcr } from './asserted_acr.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
 import { revokeOfflineGrantsOnLogout } from './logout_revokes_offline.ts';
 
@@ -16,6 +18,9 @@ export function createProvider(issuer: string, settings: ProviderSettings, proxy
   // the right. Koa keeps only the last `maxIpsCount` entries, so ctx.ip (used by every per-IP limit
   // and audit event) is the address the outermost trusted proxy saw, never a forged one.
   provider.maxIpsCount = proxy.trusted ? proxy.hops : 0;
+  // First, so that it sees every Set-Cookie written further in.
+  provider.use(sameSiteLaxWithoutTls);
   provider.use(revokeOfflineGrantsOnLogout);
+  assertRequestedAcr(provider);
   return provider;
 }

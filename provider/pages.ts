@@ -14,10 +14,16 @@ export function renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: error
   }
   renderErrorPage(ctx, {
     status: ctx.status,
-    title: 'We could not sign you in',
+    title: isLogout(ctx) ? 'We could not sign you out' : 'We could not sign you in',
     message: out.error_description ?? out.error,
     action: { href: '/', label: 'Start again' },
   });
+}
+
+/** The logout endpoint and its confirmation and success steps (`/session/end*`), by oidc-provider's route names. */
+function isLogout(ctx: KoaContextWithOIDC): boolean {
+  const route = (ctx.oidc as KoaContextWithOIDC['oidc'] | undefined)?.route;
+  return route === 'end_session' || route === 'end_session_confirm' || route === 'end_session_success';
 }
 
 export const logoutPages: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']> = {

@@ -1,9 +1,13 @@
-import { ACR } from './acr.ts';
+import { AMR } from './acr.ts';
 
 /** What a refresh is checked against: how the chain authenticated, and the account's state now. */
 export interface RefreshCheck {
-  /** The `acr` the refresh token carries from the session it was issued from. */
-  acr: string | undefined;
+  /**
+   * The `amr` the refresh token carries from the session it was issued from: what the chain did. Not
+   * its `acr`, which is what the app asked to be told (an MFA login asked for the single-factor acr
+   * asserts that one; provider/asserted_acr.ts).
+   */
+  amr: readonly string[] | undefined;
   /** The MFA policy requires MFA of this account now (company setting, Pay role, enrollment). */
   mfaRequired: boolean;
   /** Epoch ms until which the account's MFA step is locked; 0 when not locked. */
@@ -21,6 +25,6 @@ export type RefreshRefusal = 'mfa_locked' | 'mfa_required';
  */
 export function refreshRefusal(check: RefreshCheck): RefreshRefusal | undefined {
   if (check.mfaLockedUntil > check.now) return 'mfa_locked';
-  if (check.mfaRequired && check.acr !== ACR.multiFactor) return 'mfa_required';
+  if (check.mfaRequired && !(check.amr?.includes(AMR.multiFactor) ?? false)) return 'mfa_required';
   return undefined;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { acrClaimProblem, canSkipEnrollment, acrClaimFromParam, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
+import { acrClaimProblem, acrSatisfies, acrToAssert, canSkipEnrollment, acrClaimFromParam, essentialAcrUnmet, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
 import type { MfaRequirement } from '../../mfa/policy.ts';
 
 const methods = { totp: true, sms: { allowed: true, onlyCountries: 'default' } } as const;
@@ -47,6 +47,11 @@ describe('step-up requests', () => {
     ['acr_values with the single-factor acr only', 'urn:idp:acr:sfa', undefined, false],
     ['essential acr value', undefined, { essential: true, value: 'urn:idp:acr:mfa' }, true],
     ['essential acr values', undefined, { essential: true, values: ['urn:idp:acr:mfa'] }, true],
+    ['essential acr values, one factor accepted too', undefined, { essential: true, values: ['urn:idp:acr:sfa', 'urn:idp:acr:mfa'] }, false],
+    ['essential single-factor acr', undefined, { essential: true, values: ['urn:idp:acr:sfa'] }, false],
+    ['essential MFA acr among unknown ones', undefined, { essential: true, values: ['urn:unknown:acr', 'urn:idp:acr:mfa'] }, true],
+    ['essential unknown acr only (refused earlier): fails closed', undefined, { essential: true, values: ['urn:unknown:acr'] }, true],
+    ['essential acr without values: any acr', undefined, { essential: true }, false],
     ['voluntary acr claim', undefined, { value: 'urn:idp:acr:mfa' }, false],
     ['nothing', undefined, undefined, false],
     ['a null acr request (allowed by OIDC Core)', undefined, null, false],
@@ -78,4 +83,54 @@ describe('step-up requests', () => {
     assert.equal(canSkipEnrollment(OPTIONAL, true), false);
     assert.equal(canSkipEnrollment(REQUIRED, false), false);
   });
+});
+
+const SFA = 'urn:idp:acr:sfa';
+const MFA = 'urn:idp:acr:mfa';
+const UNKNOWN = 'urn:unknown:acr';
+
+describe('essential acr requests (OIDC Core 5.5.1.1)', () => {
+  it('an authentication satisfies its own class and weaker ones, never an unknown one', () => {
+    assert.equal(acrSatisfies(MFA, SFA), true);
+    assert.equal(acrSatisfies(MFA, MFA), true);
+    assert.equal(acrSatisfies(SFA, MFA), false);
+    assert.equal(acrSatisfies(MFA, UNKNOWN), false);
+    assert.equal(acrSatisfies(UNKNOWN, SFA), false);
+  });
+
+  const unmetRows: [string, unknown, boolean][] = [
+    ['only unknown values', { essential: true, values: [UNKNOWN] }, true],
+    ['an unknown value', { essential: true, value: UNKNOWN }, true],
+    ['no values at all', { essential: true, values: [] }, true],
+    ['an unknown and a known value', { essential: true, values: [UNKNOWN, SFA] }, false],
+    ['a known value', { essential: true, value: MFA }, false],
+    ['unknown, but voluntary', { values: [UNKNOWN] }, false],
+    ['essential without values', { essential: true }, false],
+    ['no acr request', undefined, false],
+  ];
+  for (const [name, claim, expected] of unmetRows) {
+    it(`unmet: ${name} → ${expected}`, () => {
+      assert.equal(essentialAcrUnmet(claim), expected);
+    });
+  }
+
+  const assertRows: [string, string | undefined, unknown, ReturnType<typeof acrToAssert>][] = [
+    ['no request: the session’s class', MFA, undefined, { acr: MFA }],
+    ['a voluntary request: the session’s class', MFA, { values: [SFA] }, { acr: MFA }],
+    ['essential without values: the session’s class', MFA, { essential: true }, { acr: MFA }],
+    ['MFA session, single factor asked: single factor', MFA, { essential: true, values: [SFA] }, { acr: SFA }],
+    ['MFA session, single factor asked by value: single factor', MFA, { essential: true, value: SFA }, { acr: SFA }],
+    ['MFA session, either asked: MFA (its own, listed)', MFA, { essential: true, values: [SFA, MFA] }, { acr: MFA }],
+    ['MFA session, unknown or single factor asked: single factor', MFA, { essential: true, values: [UNKNOWN, SFA] }, { acr: SFA }],
+    ['one-factor session, either asked: single factor', SFA, { essential: true, values: [MFA, SFA] }, { acr: SFA }],
+    ['one-factor session, MFA asked (the gate prevents it): unmet', SFA, { essential: true, values: [MFA] }, { unmet: true }],
+    ['unknown asked (refused earlier): unmet', MFA, { essential: true, values: [UNKNOWN] }, { unmet: true }],
+    ['no session class, essential request: unmet', undefined, { essential: true, values: [SFA] }, { unmet: true }],
+    ['no session class, no request: none', undefined, undefined, { acr: undefined }],
+  ];
+  for (const [name, achieved, claim, expected] of assertRows) {
+    it(`asserts: ${name}`, () => {
+      assert.deepEqual(acrToAssert(achieved, claim), expected);
+    });
+  }
 });

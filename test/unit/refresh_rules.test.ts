@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { ACR } from '../../provider/acr.ts';
 import { refreshTokenTtl } from '../../provider/refresh_lifetime.ts';
 import { refreshRefusal, type RefreshCheck } from '../../provider/refresh_policy.ts';
 
@@ -26,14 +25,15 @@ describe('refresh token lifetime', () => {
 
 describe('may a refresh token still be used?', () => {
   const now = 1_800_000_000_000;
-  const base: RefreshCheck = { acr: ACR.singleFactor, mfaRequired: false, mfaLockedUntil: 0, now };
+  const base: RefreshCheck = { amr: ['pwd'], mfaRequired: false, mfaLockedUntil: 0, now };
   const cases: [string, Partial<RefreshCheck>, string | undefined][] = [
     ['single factor, MFA not required', {}, undefined],
     ['single factor, MFA now required', { mfaRequired: true }, 'mfa_required'],
-    ['multi-factor, MFA required', { acr: ACR.multiFactor, mfaRequired: true }, undefined],
-    ['no acr recorded, MFA required', { acr: undefined, mfaRequired: true }, 'mfa_required'],
+    ['multi-factor, MFA required', { amr: ['pwd', 'otp', 'mfa'], mfaRequired: true }, undefined],
+    ['a factor without the mfa amr, MFA required', { amr: ['pwd', 'otp'], mfaRequired: true }, 'mfa_required'],
+    ['no amr recorded, MFA required', { amr: undefined, mfaRequired: true }, 'mfa_required'],
     ['MFA locked', { mfaLockedUntil: now + 60_000 }, 'mfa_locked'],
-    ['MFA locked, even with a multi-factor token', { acr: ACR.multiFactor, mfaRequired: true, mfaLockedUntil: now + 1 }, 'mfa_locked'],
+    ['MFA locked, even with a multi-factor token', { amr: ['pwd', 'otp', 'mfa'], mfaRequired: true, mfaLockedUntil: now + 1 }, 'mfa_locked'],
     ['a lock that has ended', { mfaLockedUntil: now }, undefined],
   ];
   for (const [what, change, expected] of cases) {
