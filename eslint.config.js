@@ -15,8 +15,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-condition': 'off',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      // openid-client marks plain-HTTP issuers deprecated; tests and the demo run on loopback HTTP.
-      '@typescript-eslint/no-deprecated': ['error', { allow: [{ from: 'package', package: 'openid-client', name: 'allowInsecureRequests' }] }],
+      // openid-client and oauth4webapi mark plain-HTTP issuers deprecated; tests and the demo run on loopback HTTP.
+      '@typescript-eslint/no-deprecated': [
+        'error',
+        {
+          allow: [
+            { from: 'package', package: 'openid-client', name: 'allowInsecureRequests' },
+            { from: 'package', package: 'oauth4webapi', name: 'allowInsecureRequests' },
+          ],
+        },
+      ],
     },
   },
   {
