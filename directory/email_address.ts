@@ -94,12 +94,14 @@ export function parseEmailAddress(input: string): ParsedEmail {
   const domain = parseDomain(address.slice(at + 1));
   if (!domain.ok) return domain;
   if (octets(localPart) > MAX_LOCAL_OCTETS || octets(address) > MAX_ADDRESS_OCTETS) return { ok: false, problem: 'too_long' };
-  return { ok: true, email: { address, asciiDomain: domain.ascii, key: `${lowerCaseNfc(localPart)}@${domain.unicode}` } };
+  return { ok: true, email: { address, asciiDomain: domain.ascii, key: `${lowerCaseNfc(localPart)}@${domain.ascii}` } };
 }
 
 /**
  * The lookup key of an address (directory index, login throttle): the local part in NFC and lower
- * case, the domain in its canonical Unicode form; for an ASCII address, the address in lower case.
+ * case, the domain in its IDNA ASCII form (A-labels, lower case). So for an ASCII address, one with an
+ * `xn--` domain included, the key is the address in lower case, as every version before
+ * internationalized addresses stored it: those accounts keep their index entries and throttle counters.
  * Total: what is not a valid address (a store read with unchecked input) gets NFC and lower case,
  * as every key did before internationalized addresses were accepted.
  */

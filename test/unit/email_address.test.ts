@@ -12,16 +12,16 @@ describe('email addresses', () => {
       ["o'neil+tag_1-x@sub.acme.test", { address: "o'neil+tag_1-x@sub.acme.test", asciiDomain: 'sub.acme.test', key: "o'neil+tag_1-x@sub.acme.test" }],
       ['Zoë.Ortiz@Kestrel.example', { address: 'Zoë.Ortiz@Kestrel.example', asciiDomain: 'kestrel.example', key: 'zoë.ortiz@kestrel.example' }],
       [NFD('Zoë.Ortiz@Kestrel.example'), { address: 'Zoë.Ortiz@Kestrel.example', asciiDomain: 'kestrel.example', key: 'zoë.ortiz@kestrel.example' }],
-      ['josé@bücher.example', { address: 'josé@bücher.example', asciiDomain: 'xn--bcher-kva.example', key: 'josé@bücher.example' }],
-      ['JOSÉ@XN--BCHER-KVA.example', { address: 'JOSÉ@XN--BCHER-KVA.example', asciiDomain: 'xn--bcher-kva.example', key: 'josé@bücher.example' }],
-      ['safe@BÜCHER.example', { address: 'safe@BÜCHER.example', asciiDomain: 'xn--bcher-kva.example', key: 'safe@bücher.example' }],
-      ['zoë@例え.テスト', { address: 'zoë@例え.テスト', asciiDomain: 'xn--r8jz45g.xn--zckzah', key: 'zoë@例え.テスト' }],
-      ['用户@例子.广告', { address: '用户@例子.广告', asciiDomain: 'xn--fsqu00a.xn--4rr70v', key: '用户@例子.广告' }],
-      ['ΟΔΥΣΣΕΑΣ@ελλάδα.gr', { address: 'ΟΔΥΣΣΕΑΣ@ελλάδα.gr', asciiDomain: 'xn--hxakic4aa.gr', key: 'οδυσσεας@ελλάδα.gr' }],
-      ['δοκιμή@παράδειγμα.δοκιμή', { address: 'δοκιμή@παράδειγμα.δοκιμή', asciiDomain: 'xn--hxajbheg2az3al.xn--jxalpdlp', key: 'δοκιμή@παράδειγμα.δοκιμή' }],
+      ['josé@bücher.example', { address: 'josé@bücher.example', asciiDomain: 'xn--bcher-kva.example', key: 'josé@xn--bcher-kva.example' }],
+      ['JOSÉ@XN--BCHER-KVA.example', { address: 'JOSÉ@XN--BCHER-KVA.example', asciiDomain: 'xn--bcher-kva.example', key: 'josé@xn--bcher-kva.example' }],
+      ['safe@BÜCHER.example', { address: 'safe@BÜCHER.example', asciiDomain: 'xn--bcher-kva.example', key: 'safe@xn--bcher-kva.example' }],
+      ['zoë@例え.テスト', { address: 'zoë@例え.テスト', asciiDomain: 'xn--r8jz45g.xn--zckzah', key: 'zoë@xn--r8jz45g.xn--zckzah' }],
+      ['用户@例子.广告', { address: '用户@例子.广告', asciiDomain: 'xn--fsqu00a.xn--4rr70v', key: '用户@xn--fsqu00a.xn--4rr70v' }],
+      ['ΟΔΥΣΣΕΑΣ@ελλάδα.gr', { address: 'ΟΔΥΣΣΕΑΣ@ελλάδα.gr', asciiDomain: 'xn--hxakic4aa.gr', key: 'οδυσσεας@xn--hxakic4aa.gr' }],
+      ['δοκιμή@παράδειγμα.δοκιμή', { address: 'δοκιμή@παράδειγμα.δοκιμή', asciiDomain: 'xn--hxajbheg2az3al.xn--jxalpdlp', key: 'δοκιμή@xn--hxajbheg2az3al.xn--jxalpdlp' }],
       ['Straße@x.de', { address: 'Straße@x.de', asciiDomain: 'x.de', key: 'straße@x.de' }],
-      ['राम@उदाहरण.भारत', { address: 'राम@उदाहरण.भारत', asciiDomain: 'xn--p1b6ci4b4b3a.xn--h2brj9c', key: 'राम@उदाहरण.भारत' }],
-      ['a@exàmple。com', { address: 'a@exàmple。com', asciiDomain: 'xn--exmple-jta.com', key: 'a@exàmple.com' }],
+      ['राम@उदाहरण.भारत', { address: 'राम@उदाहरण.भारत', asciiDomain: 'xn--p1b6ci4b4b3a.xn--h2brj9c', key: 'राम@xn--p1b6ci4b4b3a.xn--h2brj9c' }],
+      ['a@exàmple。com', { address: 'a@exàmple。com', asciiDomain: 'xn--exmple-jta.com', key: 'a@xn--exmple-jta.com' }],
       [`${'é'.repeat(32)}@c.test`, { address: `${'é'.repeat(32)}@c.test`, asciiDomain: 'c.test', key: `${'é'.repeat(32)}@c.test` }],
     ];
     for (const [input, expected] of cases) {
@@ -110,6 +110,11 @@ describe('email addresses', () => {
     it('an ASCII key is the address in lower case, as stored keys have always been', () => {
       assert.equal(emailLookupKey('Bob.Builder@Bayside.test'), 'bob.builder@bayside.test');
       assert.equal(emailLookupKey('not an address'), 'not an address');
+      // An A-label domain was plain ASCII to the versions before internationalized addresses, which
+      // indexed it in lower case: a key in Unicode would lose those accounts (and a re-import would
+      // give them a new id, so a new `sub`).
+      assert.equal(emailLookupKey('Bob@XN--BCHER-KVA.example'), 'bob@xn--bcher-kva.example');
+      assert.equal(emailLookupKey('bob@bücher.example'), 'bob@xn--bcher-kva.example', 'the U-label finds the same account');
     });
   });
 
