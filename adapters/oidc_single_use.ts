@@ -11,3 +11,18 @@ export function alreadyConsumed(model: string, state: 'reused' | 'missing'): err
   if (model === 'PushedAuthorizationRequest') return new errors.InvalidRequestUri(`request_uri ${detail}`);
   return new errors.InvalidGrant(`${model === 'AuthorizationCode' ? 'authorization code' : 'grant'} ${detail}`);
 }
+
+/**
+ * Models whose entries are written once and never replaced: oidc-provider's replay detection (the
+ * `jti` of client assertions and DPoP proofs). It checks with `find` and then saves, so parallel
+ * requests with one assertion all passed; the adapter's write is the atomic step instead.
+ */
+export const INSERT_ONLY_MODELS: ReadonlySet<string> = new Set(['ReplayDetection']);
+
+/** What an insert-only write throws when the entry already exists: the loser of a replay race. */
+export class AlreadyRecorded extends Error {
+  override name = 'AlreadyRecorded';
+  constructor(model: string) {
+    super(`${model} entry already recorded`);
+  }
+}

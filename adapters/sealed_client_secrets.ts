@@ -19,7 +19,12 @@ export function sealClientSecret(payload: AdapterPayload, box: SecretBox): Adapt
 function openClientSecret(payload: AdapterPayload, box: SecretBox): AdapterPayload {
   const { [SEALED]: sealed, ...rest } = payload;
   if (typeof sealed !== 'string' || typeof rest.client_id !== 'string') return payload;
-  return { ...rest, client_secret: box.open(sealed, contextOf(rest.client_id)) };
+  try {
+    return { ...rest, client_secret: box.open(sealed, contextOf(rest.client_id)) };
+  } catch (cause) {
+    // Our configuration's fault, not the client's: a 500 with this in the log, and nobody let in.
+    throw new Error(`the secret of client "${rest.client_id}" was sealed with a key not in MFA_ENCRYPTION_KEYS: restore the key, or re-import the client`, { cause });
+  }
 }
 
 function contextOf(clientId: string): string {
@@ -46,7 +51,10 @@ class SealedClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const payload = await this.#inner.find(id);
-    return payload ? openClientSecret(payload, this.#box) : undefined;
+    if (!payload) return undefined;
+    // A client stored before secrets were sealed: seal it now, once, so no secret stays in the clear.
+    if (typeof payload.client_secret === 'string') await this.#inner.upsert(id, sealClientSecret(payload, this.#box));
+    return openClientSecret(payload, this.#box);
   }
 
   // Clients are found by id only; these pass through for completeness.

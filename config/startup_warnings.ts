@@ -33,7 +33,7 @@ export function startupWarnings(facts: StartupFacts): StartupWarning[] {
     warnings.push({
       id: 'cookies-not-secure',
       loud: false,
-      message: `ISSUER is ${facts.issuer} but TRUST_PROXY is off: session cookies will not be marked Secure. Behind a TLS proxy, set TRUST_PROXY=true.`,
+      message: `ISSUER is ${facts.issuer} but TRUST_PROXY is off: session cookies will not be marked Secure, and the session cookie stays SameSite=Lax, so a form POST to /auth from an app loses single sign-on. Behind a TLS proxy, set TRUST_PROXY=true.`,
     });
   }
   if (facts.ephemeralKeys) {

@@ -49,7 +49,8 @@ function basicUserName(header: string): string | undefined {
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   try {
-    return decodeURIComponent(decoded.slice(0, colon));
+    // Form-decoded, as oidc-provider reads it (RFC 6749 §2.3.1), so the logged id is the one it looked up.
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@ import { sameSiteLaxWithoutTls } from '../ops/same_site_fallback.ts';
 import { assertRequestedAcr } from './asserted_acr.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
 import { revokeOfflineGrantsOnLogout } from './logout_revokes_offline.ts';
+import { atomicReplayDetection } from './replay_detection.ts';
 
 /** Whether a proxy sits in front, and how many proxies append to X-Forwarded-For. */
 export interface ProxyTrust {
@@ -22,5 +23,6 @@ export function createProvider(issuer: string, settings: ProviderSettings, proxy
   provider.use(sameSiteLaxWithoutTls);
   provider.use(revokeOfflineGrantsOnLogout);
   assertRequestedAcr(provider);
+  atomicReplayDetection(provider);
   return provider;
 }

@@ -1,3 +1,5 @@
+import { isLoopbackUrl } from '../lib/loopback.ts';
+
 /**
  * oidc-provider's outgoing requests (a client's `jwks_uri`) go through a dispatcher that refuses
  * special-use addresses (loopback, private ranges): SSRF protection. Outside production, a loopback
@@ -6,14 +8,10 @@
  */
 export function outgoingFetch(allowLoopback: boolean): typeof fetch {
   return (input, init) => {
-    if (!allowLoopback || !init || !isLoopback(new URL(input instanceof Request ? input.url : input))) return fetch(input, init);
+    if (!allowLoopback || !init || !isLoopbackUrl(new URL(input instanceof Request ? input.url : input))) return fetch(input, init);
     // Node's fetch takes undici's `dispatcher` option, which oidc-provider set to its SSRF guard.
     const unguarded: RequestInit & { dispatcher?: unknown } = { ...init };
     delete unguarded.dispatcher;
     return fetch(input, unguarded);
   };
-}
-
-function isLoopback(url: URL): boolean {
-  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
 }

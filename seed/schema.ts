@@ -1,7 +1,9 @@
+import { createPublicKey } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
 import { DOMAIN_PROBLEM_MESSAGES, EMAIL_PROBLEM_MESSAGES, emailLookupKey, parseDomain, parseEmailAddress } from '../directory/email_address.ts';
+import { isLoopbackUrl } from '../lib/loopback.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
 import { authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
 import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/sms_rules.ts';
@@ -73,20 +75,52 @@ const UserSeed = z.strictObject({
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 const PublicJwks = z.strictObject({
   keys: z
-    .array(z.record(z.string(), z.unknown()).refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), 'a public key only (no "d" or "k")'))
+    .array(
+      z
+        .record(z.string(), z.unknown())
+        .refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), 'a public key only (no "d" or "k")')
+        .refine(isPublicKey, 'not a usable public key (check kty, crv and the key members)'),
+    )
     .min(1),
 });
+
+/** Node reads the key as oidc-provider will: a typo in `x` is found at import, not at the first login. */
+function isPublicKey(jwk: Record<string, unknown>): boolean {
+  try {
+    createPublicKey({ key: jwk, format: 'jwk' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Schemes a browser must never be redirected to with a code. */
+const UNSAFE_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:']);
+/** A redirect URI: absolute, no fragment (OAuth 2.0 §3.1.2), never a script or local file. */
+const RedirectUri = z.url().refine((uri) => {
+  // Refinements run after a failed z.url() too; that failure is already reported.
+  if (!URL.canParse(uri)) return true;
+  const url = new URL(uri);
+  return url.hash === '' && !uri.includes('#') && !UNSAFE_REDIRECT_SCHEMES.has(url.protocol);
+}, 'an absolute URI without a fragment, not javascript:, data: or file:');
+
+/** Keys are fetched over TLS; plain http only on this machine (tests, local development). */
+const JwksUri = z.url().refine((uri) => {
+  if (!URL.canParse(uri)) return true;
+  const url = new URL(uri);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+}, 'an https URL (http only on a loopback address)');
 
 const ClientFields = z.strictObject({
   client_id: z.string().min(1),
   client_secret: z.string().optional(),
   client_name: z.string().min(1).optional(),
-  redirect_uris: z.array(z.url()).min(1),
-  post_logout_redirect_uris: z.array(z.url()).default([]),
+  redirect_uris: z.array(RedirectUri).min(1),
+  post_logout_redirect_uris: z.array(RedirectUri).default([]),
   first_party: z.boolean().default(false),
   token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).optional(),
   jwks: PublicJwks.optional(),
-  jwks_uri: z.url({ protocol: /^https?$/ }).optional(),
+  jwks_uri: JwksUri.optional(),
   require_pkce: z.boolean().default(true),
 });
 const ClientSeed = ClientFields.superRefine((client, ctx) => {
@@ -100,7 +134,7 @@ function clientRegistrationProblems(client: z.infer<typeof ClientFields>): { pat
   const secret = SECRET_AUTH_METHODS.includes(method);
   if (secret && client.client_secret === undefined) problems.push({ path: ['client_secret'], message: `${method} needs a client_secret` });
   if (secret && client.client_secret !== undefined && client.client_secret.length < MIN_CLIENT_SECRET_LENGTH) {
-    problems.push({ path: ['client_secret'], message: `at least ${MIN_CLIENT_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)` });
+    problems.push({ path: ['client_secret'], message: `at least ${MIN_CLIENT_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)` });
   }
   if (!secret && client.client_secret !== undefined) problems.push({ path: ['client_secret'], message: `${method} uses no client_secret` });
   if (method === 'private_key_jwt' && (client.jwks === undefined) === (client.jwks_uri === undefined)) {

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import { alreadyConsumed } from '../oidc_single_use.ts';
+import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -46,6 +46,7 @@ class MemoryOidcAdapter implements Adapter {
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = expiresIn ? this.#storage.clock() + expiresIn * 1000 : undefined;
     const { entries } = this.#storage;
+    if (INSERT_ONLY_MODELS.has(this.#name) && this.#storage.get(this.#key(id))) return Promise.reject(new AlreadyRecorded(this.#name));
     entries.set(this.#key(id), { payload: structuredClone(payload), expiresAt });
     if (payload.grantId) {
       const grantKey = `grant:${payload.grantId}`;

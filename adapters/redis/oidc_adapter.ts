@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { RedisClient } from './client.ts';
-import { alreadyConsumed } from '../oidc_single_use.ts';
+import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
 
 /**
  * Marks a model consumed, atomically, and only once: `SET … NX` on the marker tells the first
@@ -49,6 +49,11 @@ class RedisOidcAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#key(id);
     const expiry = expiresIn ? { expiration: { type: 'EX' as const, value: expiresIn } } : {};
+    if (INSERT_ONLY_MODELS.has(this.#name)) {
+      const written = await this.#redis.set(key, JSON.stringify(payload), { ...expiry, condition: 'NX' });
+      if (written === null) throw new AlreadyRecorded(this.#name);
+      return;
+    }
     const writes: Promise<unknown>[] = [this.#redis.set(key, JSON.stringify(payload), expiry)];
     // An upsert replaces the model, so a consumed marker from before goes too.
     if (CONSUMABLE.has(this.#name)) writes.push(this.#redis.del(`${key}:consumed`));

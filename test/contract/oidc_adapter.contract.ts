@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { errors, type AdapterFactory } from 'oidc-provider';
+import { AlreadyRecorded } from '../../adapters/oidc_single_use.ts';
 
 const isInvalidGrant = (err: unknown): boolean => err instanceof errors.InvalidGrant;
 
@@ -78,6 +79,14 @@ export function oidcAdapterContract(makeFactory: () => Promise<AdapterFactory> |
     assert.equal(await adapter('RefreshToken').find('r1'), undefined);
     assert.equal(await adapter('AuthorizationCode').find('c1'), undefined);
     assert.deepEqual(await adapter('AccessToken').find('a2'), { grantId: 'g2' });
+  });
+
+  it('replay-detection entries are insert-only: of parallel writes of one id exactly one succeeds', async () => {
+    const replays = adapter('ReplayDetection');
+    const writes = await Promise.allSettled(Array.from({ length: 6 }, () => replays.upsert('jti-1', { iss: 'client' }, 60)));
+    assert.equal(writes.filter((w) => w.status === 'fulfilled').length, 1, writes.map((w) => w.status).join(','));
+    assert.ok(writes.every((w) => w.status === 'fulfilled' || w.reason instanceof AlreadyRecorded));
+    assert.deepEqual(await replays.find('jti-1'), { iss: 'client' });
   });
 
   it('stores clients without expiry', async () => {

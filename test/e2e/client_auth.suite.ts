@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { webcrypto } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createClient } from 'redis';
@@ -115,6 +116,20 @@ export function clientAuthSuite(backend: () => Backend): void {
     assert.ok(tokens.id_token);
   });
 
+  it('private_key_jwt: one assertion sent in parallel authenticates at most once', async () => {
+    const key = await crypto.subtle.importKey('jwk', SIGNED_PRIVATE_JWK, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    // A few rounds: the first request of a run also loads the client, which can serialize that round.
+    for (let round = 0; round < 4; round++) {
+      const assertion = await signedAssertion(key, running.issuer);
+      const form = { grant_type: 'refresh_token', refresh_token: 'not-a-token', client_id: SIGNED.id, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+      const replies = await Promise.all(Array.from({ length: 8 }, () => tokenStatus({}, form)));
+      // Past client authentication the made-up token fails with invalid_grant; a replay stops at invalid_client.
+      const errors = replies.map((r) => String(r.body['error']));
+      assert.equal(errors.filter((e) => e === 'invalid_grant').length, 1, `round ${round}: ${errors.join(',')}`);
+      assert.ok(replies.filter((r) => r.body['error'] !== 'invalid_grant').every((r) => r.status === 401 && r.body['error'] === 'invalid_client'));
+    }
+  });
+
   it('the wrong method is refused with the usual answer, and the log says why with the client id and no secret', async () => {
     // A confidential client configured as if it were public: client_id only, no secret.
     const reply = await tokenStatus({}, { grant_type: 'authorization_code', code: 'x', redirect_uri: BASIC.redirectUri, client_id: BASIC.id });
@@ -186,4 +201,13 @@ async function rawStoreText(backend: Backend, stores: Stores): Promise<string> {
   } finally {
     redis.destroy();
   }
+}
+
+/** A client assertion (RFC 7523) for `signed`, signed with its private key, as a library would make it. */
+async function signedAssertion(key: webcrypto.CryptoKey, issuer: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const encode = (part: object): string => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const input = `${encode({ alg: 'ES256', kid: 'signed-1' })}.${encode({ iss: SIGNED.id, sub: SIGNED.id, aud: issuer, jti: crypto.randomUUID(), iat: now, exp: now + 60 })}`;
+  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(input));
+  return `${input}.${Buffer.from(signature).toString('base64url')}`;
 }

@@ -43,6 +43,10 @@ const problems: [string, Mutation, string][] = [
   ['private_key_jwt without keys', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined }), s), 'clients[0].jwks: private_key_jwt needs exactly one of jwks or jwks_uri'],
   ['private_key_jwt with a private key', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [{ kty: 'EC', d: 'secret' }] } }), s), 'clients[0].jwks.keys[0]: a public key only'],
   ['keys on a secret client', (s) => (Object.assign(s.clients[0]!, { jwks_uri: 'https://app.test/jwks' }), s), 'clients[0].jwks_uri: keys are only for private_key_jwt'],
+  ['a javascript: redirect URI', (s) => ((s.clients[0]!.redirect_uris = ['javascript:alert(1)']), s), 'clients[0].redirect_uris[0]: an absolute URI without a fragment'],
+  ['a redirect URI with a fragment', (s) => ((s.clients[0]!.redirect_uris = ['https://app.test/cb#x']), s), 'clients[0].redirect_uris[0]: an absolute URI without a fragment'],
+  ['a public key that is not one', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'bad', y: 'bad' }] } }), s), 'clients[0].jwks.keys[0]: not a usable public key'],
+  ['a plain-http jwks_uri off this machine', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks_uri: 'http://keys.app.test/jwks' }), s), 'clients[0].jwks_uri: an https URL (http only on a loopback address)'],
   ['a jwks_uri that is not http(s)', (s) => (Object.assign(s.clients[0]!, { token_endpoint_auth_method: 'private_key_jwt', client_secret: undefined, jwks_uri: 'ftp://app.test/jwks' }), s), 'clients[0].jwks_uri'],
   ['unknown field', (s) => ({ ...s, extra: true }), '(root)'],
   ['short password', (s) => ((s.users[0]!.password = 'short'), s), 'users[0].password: at least 8 characters'],
@@ -101,6 +105,27 @@ describe('seed validation', () => {
     seed.users[0]!.email = 'bad';
     seed.clients[0]!.redirect_uris = [];
     assert.throws(() => parseSeed(seed), (err: unknown) => err instanceof SeedError && err.problems.length === 2);
+  });
+});
+
+describe('sealed client secrets', () => {
+  const box = new SecretBox(parseEncryptionKeys(undefined));
+
+  it('a client stored in the clear before sealing is sealed on its first read, and still works', async () => {
+    const raw = new MemoryOidcStorage().adapterFactory();
+    await raw('Client').upsert('old', { client_id: 'old', client_secret: 'a-secret-from-before-sealing-0123456789' });
+    const sealed = withSealedClientSecrets(raw, box)('Client');
+    assert.equal((await sealed.find('old'))?.['client_secret'], 'a-secret-from-before-sealing-0123456789');
+    const stored = await raw('Client').find('old');
+    assert.equal(stored?.['client_secret'], undefined);
+    assert.equal(typeof stored?.['client_secret_sealed'], 'string');
+  });
+
+  it('a secret sealed with a key no longer configured fails closed and says what to do', async () => {
+    const raw = new MemoryOidcStorage().adapterFactory();
+    await withSealedClientSecrets(raw, box)('Client').upsert('web', { client_id: 'web', client_secret: 'x'.repeat(32) });
+    const otherKeys = withSealedClientSecrets(raw, new SecretBox(parseEncryptionKeys(undefined)))('Client');
+    await assert.rejects(otherKeys.find('web'), /client "web" was sealed with a key not in MFA_ENCRYPTION_KEYS/);
   });
 });
 
