@@ -23,7 +23,7 @@ export interface ProviderSettings {
   refreshLifetime: RefreshLifetime;
   /** Outside production, oidc-provider may fetch a client's jwks_uri from a loopback address. */
   allowLoopbackFetch: boolean;
-  /** Why this account may no longer refresh a chain that authenticated with `acr`, if it may not. */
+  /** Why this account may no longer refresh a chain whose login had `amr`, if it may not. */
   refreshRefusal: (accountId: string, auth: { amr: readonly string[] | undefined }) => Promise<RefreshRefusal | undefined>;
 }
 
