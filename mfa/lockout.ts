@@ -3,12 +3,14 @@ import type { Clock } from '../lib/clock.ts';
 import type { LimiterFactory } from '../security/login_throttle.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { givePointBack, takePoint } from '../security/take_point.ts';
-import type { MfaLockoutStore } from './store.ts';
+import type { LockState, MfaLockoutStore } from './store.ts';
 
 /** Minutes of the `level`-th lockout (1-based); the last configured value repeats. */
 export function lockMinutesFor(level: number, lockMinutes: number[]): number {
   return lockMinutes[Math.min(level, lockMinutes.length) - 1] ?? lockMinutes[lockMinutes.length - 1] ?? 60;
 }
+
+const LOCK_RETRIES = 20;
 
 export type AttemptTicket = { locked: false; attempt: number } | { locked: true; retryAfterSeconds: number };
 
@@ -56,8 +58,24 @@ export class MfaLockout {
   /** The attempt failed (it is already counted); `justLocked` when it was the last one allowed. */
   async failed(userId: string, ticket: { attempt: number }): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
     if (ticket.attempt < this.#limits.maxFailures) return { justLocked: false, retryAfterSeconds: 0 };
-    const state = await this.#store.lock(userId, this.#clock(), this.#limits.lockMinutes);
+    const state = await this.#lockAtNextLevel(userId);
     return { justLocked: true, retryAfterSeconds: Math.max(0, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
+  }
+
+  /**
+   * Locks for the length of the level after the stored one. The store raises the level only if
+   * nothing moved it since the read (compare-and-set); if something did, it is read again, so
+   * parallel locks still climb one level each, as an atomic increment would. Bounded: past the
+   * retries, the parallel lockers that kept winning have locked the account anyway.
+   */
+  async #lockAtNextLevel(userId: string): Promise<LockState> {
+    for (let retry = 0; retry < LOCK_RETRIES; retry++) {
+      const { level } = await this.#store.read(userId);
+      const lockedUntil = this.#clock() + lockMinutesFor(level + 1, this.#limits.lockMinutes) * 60_000;
+      const locked = await this.#store.lock(userId, level, lockedUntil);
+      if (locked) return locked;
+    }
+    return this.#store.read(userId);
   }
 
   /**

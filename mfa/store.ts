@@ -83,8 +83,13 @@ export interface MfaLockoutStore {
    * returns its number. Counting before the check is what keeps parallel guesses within the limit.
    */
   beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }>;
-  /** Locks for `lockMinutes[level]` (the last value repeats), raises the level, restarts the count. */
-  lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState>;
+  /**
+   * Atomically, if the level is still `fromLevel`: raises it by one, locks until `lockedUntil` and
+   * restarts the count. Undefined, changing nothing, when the level has moved since the caller read
+   * it (a parallel lock, a success): the caller reads again. The caller picks the lock's length for
+   * the new level (mfa/lockout.ts), so the ladder of durations lives in one place.
+   */
+  lock(userId: string, fromLevel: number, lockedUntil: number): Promise<LockState | undefined>;
   /** A success: forget the count and the level. */
   reset(userId: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
-import { lockMinutesFor } from '../../mfa/lockout.ts';
+import { flowValue, parseJsonRecord } from '../records.ts';
 
 interface UserFactors {
   totp?: TotpRecord;
@@ -144,11 +144,10 @@ export class MemoryMfaLockoutStore implements MfaLockoutStore {
     return Promise.resolve({ locked: false, attempt: state.failures, level: state.level });
   }
 
-  lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState> {
+  lock(userId: string, fromLevel: number, lockedUntil: number): Promise<LockState | undefined> {
     const state = this.#state(userId);
-    state.level += 1;
-    state.lockedUntil = nowMs + lockMinutesFor(state.level, lockMinutes) * 60_000;
-    state.failures = 0;
+    if (state.level !== fromLevel) return Promise.resolve(undefined);
+    Object.assign(state, { level: fromLevel + 1, lockedUntil, failures: 0 });
     return Promise.resolve({ ...state });
   }
 
@@ -175,7 +174,7 @@ export class MemoryFlowStore implements FlowStore {
   get(key: string): Promise<Record<string, unknown> | undefined> {
     const entry = this.#entries.get(key);
     if (!entry || entry.expiresAt <= this.#clock()) return Promise.resolve(undefined);
-    return Promise.resolve(JSON.parse(entry.value) as Record<string, unknown>);
+    return Promise.resolve(parseJsonRecord(flowValue, entry.value, 'flow state'));
   }
 
   set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {

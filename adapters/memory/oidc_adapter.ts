@@ -1,9 +1,16 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { systemClock, type Clock } from '../../lib/clock.ts';
+import { GRANT_BOUND_MODELS } from '../oidc_models.ts';
 import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
 
 interface Entry {
   payload: AdapterPayload;
+  expiresAt: number | undefined;
+}
+
+/** The keys of a grant's tokens, for `revokeByGrantId`. */
+interface GrantIndex {
+  keys: Set<string>;
   expiresAt: number | undefined;
 }
 
@@ -14,6 +21,7 @@ interface Entry {
  */
 export class MemoryOidcStorage {
   readonly entries = new Map<string, Entry>();
+  readonly grants = new Map<string, GrantIndex>();
   readonly clock: Clock;
 
   constructor(clock: Clock = systemClock) {
@@ -27,6 +35,15 @@ export class MemoryOidcStorage {
       return undefined;
     }
     return entry;
+  }
+
+  grantIndex(grantId: string): GrantIndex | undefined {
+    const index = this.grants.get(grantId);
+    if (index?.expiresAt !== undefined && index.expiresAt <= this.clock()) {
+      this.grants.delete(grantId);
+      return undefined;
+    }
+    return index;
   }
 
   adapterFactory(): AdapterFactory {
@@ -48,17 +65,14 @@ class MemoryOidcAdapter implements Adapter {
     const { entries } = this.#storage;
     if (INSERT_ONLY_MODELS.has(this.#name) && this.#storage.get(this.#key(id))) return Promise.reject(new AlreadyRecorded(this.#name));
     entries.set(this.#key(id), { payload: structuredClone(payload), expiresAt });
-    if (payload.grantId) {
-      const grantKey = `grant:${payload.grantId}`;
-      const index = this.#storage.get(grantKey);
-      const keys = new Set((index?.payload['keys'] as string[] | undefined) ?? []);
-      keys.add(this.#key(id));
+    if (payload.grantId && GRANT_BOUND_MODELS.has(this.#name)) {
+      const index = this.#storage.grantIndex(payload.grantId);
       // The index lives as long as its longest-lived token; a token without expiry keeps it forever.
       const indexExpiry =
         expiresAt === undefined || (index && index.expiresAt === undefined)
           ? undefined
           : Math.max(index?.expiresAt ?? 0, expiresAt);
-      entries.set(grantKey, { payload: { keys: [...keys] }, expiresAt: indexExpiry });
+      this.#storage.grants.set(payload.grantId, { keys: new Set(index?.keys).add(this.#key(id)), expiresAt: indexExpiry });
     }
     if (payload.uid) entries.set(`${this.#name}:uid:${payload.uid}`, { payload: { id }, expiresAt });
     if (payload.userCode) entries.set(`${this.#name}:userCode:${payload.userCode}`, { payload: { id }, expiresAt });
@@ -104,10 +118,8 @@ class MemoryOidcAdapter implements Adapter {
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    const grantKey = `grant:${grantId}`;
-    const keys = (this.#storage.get(grantKey)?.payload['keys'] as string[] | undefined) ?? [];
-    for (const key of keys) this.#storage.entries.delete(key);
-    this.#storage.entries.delete(grantKey);
+    for (const key of this.#storage.grantIndex(grantId)?.keys ?? []) this.#storage.entries.delete(key);
+    this.#storage.grants.delete(grantId);
     return Promise.resolve();
   }
 

@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditLog } from '../../audit/audit_log.ts';
 import type { RedisClient } from './client.ts';
+import { auditEventRecord, CorruptRecordError, parseJsonRecord } from '../records.ts';
 
 /** Each stream keeps roughly this many events; older ones are trimmed. */
 const MAX_EVENTS_PER_STREAM = 10_000;
@@ -35,6 +36,10 @@ export class RedisAuditLog implements AuditLog {
 
   async #read(stream: string, limit: number): Promise<AuditEvent[]> {
     const entries = await this.#redis.xRevRange(this.#prefix + stream, '+', '-', { COUNT: limit });
-    return (entries ?? []).map((entry) => JSON.parse(entry.message['event'] ?? '{}') as AuditEvent);
+    return (entries ?? []).map((entry) => {
+      const json = entry.message['event'];
+      if (json === undefined) throw new CorruptRecordError('audit event', 'no event field');
+      return parseJsonRecord(auditEventRecord, json, 'audit event');
+    });
   }
 }

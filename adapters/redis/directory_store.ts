@@ -2,6 +2,7 @@ import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
 import { emailLookupKey } from '../../directory/email_address.ts';
 import type { Company, Membership, User } from '../../directory/types.ts';
 import type { RedisClient } from './client.ts';
+import { companyRecord, membershipRecord, parseJsonRecord, userRecord } from '../records.ts';
 
 /** Sets the email index to `id` unless it already points to another user. One key, so cluster-safe. */
 const CLAIM_EMAIL = `
@@ -39,7 +40,7 @@ export class RedisDirectoryStore implements DirectoryStore {
 
   async findCompany(id: string): Promise<Company | undefined> {
     const json = await this.#redis.get(this.#companyKey(id));
-    return json === null ? undefined : (JSON.parse(json) as Company);
+    return json === null ? undefined : parseJsonRecord(companyRecord, json, 'directory company');
   }
 
   async saveUser(user: User): Promise<void> {
@@ -55,7 +56,7 @@ export class RedisDirectoryStore implements DirectoryStore {
 
   async findUser(id: string): Promise<User | undefined> {
     const json = await this.#redis.get(this.#userKey(id));
-    return json === null ? undefined : (JSON.parse(json) as User);
+    return json === null ? undefined : parseJsonRecord(userRecord, json, 'directory user');
   }
 
   async findUserByEmail(email: string): Promise<User | undefined> {
@@ -72,13 +73,13 @@ export class RedisDirectoryStore implements DirectoryStore {
 
   async membershipsOfUser(userId: string): Promise<Membership[]> {
     const all = await this.#redis.hVals(this.#membershipsKey(userId));
-    return all.map((json) => JSON.parse(json) as Membership);
+    return all.map((json) => parseJsonRecord(membershipRecord, json, 'directory membership'));
   }
 
   async membersOfCompany(companyId: string): Promise<Membership[]> {
     const userIds = await this.#redis.sMembers(this.#membersKey(companyId));
     const memberships = await Promise.all(userIds.map((userId) => this.#redis.hGet(this.#membershipsKey(userId), companyId)));
-    return memberships.filter((json) => json != null).map((json) => JSON.parse(json) as Membership);
+    return memberships.filter((json) => json != null).map((json) => parseJsonRecord(membershipRecord, json, 'directory membership'));
   }
 
   #companyKey(id: string): string {

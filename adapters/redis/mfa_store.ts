@@ -1,5 +1,7 @@
 import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
+import { z } from 'zod';
 import type { RedisClient } from './client.ts';
+import { flowValue, lockStateHash, parseJsonRecord, parseRecord, phoneRecord, smsCodeCheck, totpRecord } from '../records.ts';
 
 /** Accepts a time step only if it is later than the stored one. */
 const CLAIM_STEP = `
@@ -43,14 +45,18 @@ local attempt = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return {0, tostring(attempt), tonumber(redis.call('HGET', KEYS[1], 'level') or '0')}`;
 
-/** Mirrors MemoryMfaLockoutStore.lock. ARGV: now, ttl seconds, lock minutes... */
+/** {locked, lockedUntil or attempt (a decimal string: Lua numbers are doubles), level}. */
+const beginAttemptReply = z.tuple([z.union([z.literal(0), z.literal(1)]), z.string().regex(/^-?\d+$/).transform(Number), z.number()]);
+
+/** Mirrors MemoryMfaLockoutStore.lock (compare-and-set on the level). ARGV: from level, next level, locked until, ttl seconds. */
 const LOCK = `
-local level = redis.call('HINCRBY', KEYS[1], 'level', 1)
-local minutes = tonumber(ARGV[2 + math.min(level, #ARGV - 2)])
-local locked_until = tonumber(ARGV[1]) + minutes * 60000
-redis.call('HSET', KEYS[1], 'failures', 0, 'lockedUntil', locked_until)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return {level, tostring(locked_until)}`;
+if tonumber(redis.call('HGET', KEYS[1], 'level') or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'level', ARGV[2], 'failures', 0, 'lockedUntil', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/** 1 when a script did what it was asked, 0 when its condition refused it. */
+const doneReply = z.union([z.literal(0), z.literal(1)]);
 
 /** A lock level is forgotten a day after the last failure. */
 const LOCK_STATE_TTL_SECONDS = 24 * 3600;
@@ -74,7 +80,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   async getTotp(userId: string): Promise<TotpRecord | undefined> {
     const json = await this.#redis.hGet(this.#key(userId), 'totp');
-    return json == null ? undefined : (JSON.parse(json) as TotpRecord);
+    return json == null ? undefined : parseJsonRecord(totpRecord, json, 'mfa authenticator');
   }
 
   async saveTotp(userId: string, record: TotpRecord, timeStep: number): Promise<void> {
@@ -107,7 +113,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   async getPhone(userId: string): Promise<PhoneRecord | undefined> {
     const json = await this.#redis.hGet(this.#key(userId), 'phone');
-    return json == null ? undefined : (JSON.parse(json) as PhoneRecord);
+    return json == null ? undefined : parseJsonRecord(phoneRecord, json, 'mfa phone');
   }
 
   async savePhone(userId: string, record: PhoneRecord): Promise<void> {
@@ -122,7 +128,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     const [totp, phone, preferred, version, recoveringSession] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session']);
     return {
       totp: totp != null,
-      phone: phone == null ? undefined : (JSON.parse(phone) as PhoneRecord),
+      phone: phone == null ? undefined : parseJsonRecord(phoneRecord, phone, 'mfa phone'),
       preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined,
       version: Number(version ?? 0),
       recoveringSession: recoveringSession ?? undefined,
@@ -170,24 +176,21 @@ export class RedisMfaLockoutStore implements MfaLockoutStore {
   }
 
   async read(userId: string): Promise<LockState> {
-    const state = await this.#redis.hGetAll(this.#key(userId));
-    return { failures: Number(state['failures'] ?? 0), level: Number(state['level'] ?? 0), lockedUntil: Number(state['lockedUntil'] ?? 0) };
+    return parseRecord(lockStateHash, await this.#redis.hGetAll(this.#key(userId)), 'mfa lockout');
   }
 
   async beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }> {
-    const [locked, value, level] = (await this.#redis.eval(BEGIN_ATTEMPT, {
-      keys: [this.#key(userId)],
-      arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS)],
-    })) as [number, string, number];
-    return locked === 1 ? { locked: true, lockedUntil: Number(value) } : { locked: false, attempt: Number(value), level };
+    const reply = await this.#redis.eval(BEGIN_ATTEMPT, { keys: [this.#key(userId)], arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS)] });
+    const [locked, value, level] = parseRecord(beginAttemptReply, reply, 'mfa lockout attempt reply');
+    return locked === 1 ? { locked: true, lockedUntil: value } : { locked: false, attempt: value, level };
   }
 
-  async lock(userId: string, nowMs: number, lockMinutes: number[]): Promise<LockState> {
-    const [level, lockedUntil] = (await this.#redis.eval(LOCK, {
+  async lock(userId: string, fromLevel: number, lockedUntil: number): Promise<LockState | undefined> {
+    const reply = await this.#redis.eval(LOCK, {
       keys: [this.#key(userId)],
-      arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS), ...lockMinutes.map(String)],
-    })) as [number, string];
-    return { failures: 0, level, lockedUntil: Number(lockedUntil) };
+      arguments: [String(fromLevel), String(fromLevel + 1), String(lockedUntil), String(LOCK_STATE_TTL_SECONDS)],
+    });
+    return parseRecord(doneReply, reply, 'mfa lock reply') === 1 ? { failures: 0, level: fromLevel + 1, lockedUntil } : undefined;
   }
 
   async reset(userId: string): Promise<void> {
@@ -210,7 +213,7 @@ export class RedisFlowStore implements FlowStore {
 
   async get(key: string): Promise<Record<string, unknown> | undefined> {
     const json = await this.#redis.get(this.#prefix + key);
-    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+    return json === null ? undefined : parseJsonRecord(flowValue, json, 'flow state');
   }
 
   async set(key: string, value: Record<string, unknown>, ttlSeconds: number): Promise<void> {
@@ -223,7 +226,7 @@ export class RedisFlowStore implements FlowStore {
 
   async take(key: string): Promise<Record<string, unknown> | undefined> {
     const json = await this.#redis.getDel(this.#prefix + key);
-    return json === null ? undefined : (JSON.parse(json) as Record<string, unknown>);
+    return json === null ? undefined : parseJsonRecord(flowValue, json, 'flow state');
   }
 }
 
@@ -252,6 +255,7 @@ export class RedisSmsCodeStore implements SmsCodeStore {
   }
 
   async check(key: string, hash: string, nowMs: number, maxChecks: number): Promise<SmsCodeCheck> {
-    return (await this.#redis.eval(CHECK_SMS_CODE, { keys: [this.#prefix + key], arguments: [hash, String(nowMs), String(maxChecks)] })) as SmsCodeCheck;
+    const reply = await this.#redis.eval(CHECK_SMS_CODE, { keys: [this.#prefix + key], arguments: [hash, String(nowMs), String(maxChecks)] });
+    return parseRecord(smsCodeCheck, reply, 'sms code check reply');
   }
 }

@@ -1,6 +1,9 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { z } from 'zod';
 import type { RedisClient } from './client.ts';
+import { GRANT_BOUND_MODELS } from '../oidc_models.ts';
 import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
+import { oidcPayload, parseJsonRecord, parseRecord } from '../records.ts';
 
 /**
  * Marks a model consumed, atomically, and only once: `SET … NX` on the marker tells the first
@@ -16,10 +19,11 @@ if ttl == -1 then set = redis.call('SET', KEYS[2], ARGV[1], 'NX') else set = red
 if set then return {'ok'} end
 return {'reused', redis.call('GET', KEYS[1])}`;
 
+/** The payload is absent from a 'reused' reply when the model expired meanwhile (Lua ends the table at nil). */
+const consumeReply = z.tuple([z.enum(['ok', 'missing', 'reused']), z.string().optional()]);
+
 /** Models oidc-provider consumes (single use): only these can carry a consumed marker. */
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
-/** Tokens revoked with their grant. Interactions and sessions also carry a grantId but are not tokens. */
-const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
 
 /**
  * oidc-provider's storage in Redis. A model and its consumed marker share a hash tag, so MGET, DEL
@@ -57,7 +61,7 @@ class RedisOidcAdapter implements Adapter {
     const writes: Promise<unknown>[] = [this.#redis.set(key, JSON.stringify(payload), expiry)];
     // An upsert replaces the model, so a consumed marker from before goes too.
     if (CONSUMABLE.has(this.#name)) writes.push(this.#redis.del(`${key}:consumed`));
-    if (payload.grantId && GRANT_BOUND.has(this.#name)) {
+    if (payload.grantId && GRANT_BOUND_MODELS.has(this.#name)) {
       const grantKey = `${this.#prefix}grant:${payload.grantId}`;
       writes.push(this.#redis.sAdd(grantKey, key));
       // The index lives as long as its longest-lived token: NX sets a first expiry, GT only extends it.
@@ -73,7 +77,7 @@ class RedisOidcAdapter implements Adapter {
     const key = this.#key(id);
     const [json, consumed] = CONSUMABLE.has(this.#name) ? await this.#redis.mGet([key, `${key}:consumed`]) : [await this.#redis.get(key)];
     if (json == null) return undefined;
-    const payload = JSON.parse(json) as AdapterPayload;
+    const payload = parseJsonRecord(oidcPayload, json, this.#kind);
     return consumed == null ? payload : { ...payload, consumed: Number(consumed) };
   }
 
@@ -88,11 +92,11 @@ class RedisOidcAdapter implements Adapter {
   /** Of parallel consumers exactly one wins; the others are refused, and a reuse revokes the whole grant. */
   async consume(id: string): Promise<void> {
     const key = this.#key(id);
-    const reply = (await this.#redis.eval(CONSUME, { keys: [key, `${key}:consumed`], arguments: [String(Math.floor(Date.now() / 1000))] })) as [string, string?];
-    const [outcome, json] = reply;
+    const reply = await this.#redis.eval(CONSUME, { keys: [key, `${key}:consumed`], arguments: [String(Math.floor(Date.now() / 1000))] });
+    const [outcome, json] = parseRecord(consumeReply, reply, `${this.#kind} consume reply`);
     if (outcome === 'ok') return;
     if (outcome === 'missing') throw alreadyConsumed(this.#name, 'missing');
-    const { grantId } = JSON.parse(json ?? '{}') as AdapterPayload;
+    const { grantId } = json === undefined ? {} : parseJsonRecord(oidcPayload, json, this.#kind);
     if (grantId) {
       // The grant goes too, so tokens the winner saves after this moment are dead on arrival.
       await Promise.all([this.revokeByGrantId(grantId), this.#redis.del(`${this.#prefix}Grant:{${grantId}}`)]);
@@ -119,6 +123,11 @@ class RedisOidcAdapter implements Adapter {
 
   #key(id: string): string {
     return `${this.#prefix}${this.#name}:{${id}}`;
+  }
+
+  /** What a corrupt record's error names: the model, not the key. */
+  get #kind(): string {
+    return `oidc ${this.#name}`;
   }
 
   #indexKey(kind: 'uid' | 'userCode', value: string): string {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { manualClock } from '../../lib/clock.ts';
+import { MfaLockout } from '../../mfa/lockout.ts';
 import type { FlowStore, MfaFactorStore, MfaLockoutStore } from '../../mfa/store.ts';
+import { memoryLimiters } from '../../security/login_throttle.ts';
 
 export interface MfaStores {
   factors: MfaFactorStore;
@@ -96,14 +99,45 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     const now = 1_000_000;
     assert.deepEqual(await s.lockout.beginAttempt('u', now), { locked: false, attempt: 1, level: 0 });
     assert.deepEqual(await s.lockout.beginAttempt('u', now), { locked: false, attempt: 2, level: 0 });
-    assert.deepEqual(await s.lockout.lock('u', now, [1, 5]), { failures: 0, level: 1, lockedUntil: now + 60_000 });
+    assert.deepEqual(await s.lockout.lock('u', 0, now + 60_000), { failures: 0, level: 1, lockedUntil: now + 60_000 });
     assert.deepEqual(await s.lockout.beginAttempt('u', now + 59_999), { locked: true, lockedUntil: now + 60_000 });
     assert.deepEqual(await s.lockout.beginAttempt('u', now + 60_000), { locked: false, attempt: 1, level: 1 }, 'the count restarts after a lock');
-    assert.equal((await s.lockout.lock('u', now, [1, 5])).lockedUntil, now + 5 * 60_000, 'the second lock is longer');
-    await s.lockout.lock('u', now, [1, 5]);
-    assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 3, lockedUntil: now + 5 * 60_000 }, 'the last delay repeats');
+    assert.deepEqual(await s.lockout.lock('u', 1, now + 5 * 60_000), { failures: 0, level: 2, lockedUntil: now + 5 * 60_000 });
+    assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 2, lockedUntil: now + 5 * 60_000 });
     await s.lockout.reset('u');
     assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 0, lockedUntil: 0 });
+  });
+
+  it('locks only from the level the caller read: a stale level changes nothing, and of parallel locks one wins', async () => {
+    await s.lockout.beginAttempt('u', 0);
+    assert.equal(await s.lockout.lock('u', 1, 60_000), undefined);
+    assert.deepEqual(await s.lockout.read('u'), { failures: 1, level: 0, lockedUntil: 0 });
+    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => s.lockout.lock('u', 0, 60_000 + i)));
+    const won = racing.filter((state) => state !== undefined);
+    assert.equal(won.length, 1, 'of ten locks from level 0, one wins');
+    assert.deepEqual(await s.lockout.read('u'), won[0]);
+  });
+
+  it('under MfaLockout: locks grow by the configured ladder, the last length repeats, parallel locks climb a level each', async () => {
+    const clock = manualClock(1_000_000);
+    const lockout = new MfaLockout(s.lockout, { maxFailures: 1, lockMinutes: [1, 5], ip: { maxFailures: 100, windowSeconds: 60 } }, clock, memoryLimiters);
+    const failOnce = async (): Promise<number> => {
+      const ticket = await lockout.begin('u', '192.0.2.1');
+      assert.equal(ticket.locked, false);
+      return (await lockout.failed('u', { attempt: 1 })).retryAfterSeconds;
+    };
+    assert.equal(await failOnce(), 60);
+    clock.advance(60_000);
+    assert.equal(await failOnce(), 5 * 60);
+    clock.advance(5 * 60_000);
+    assert.equal(await failOnce(), 5 * 60, 'the last length repeats');
+    assert.equal((await s.lockout.read('u')).level, 3);
+
+    // Two failures that both reached the limit lock twice: the loser of the compare-and-set reads again.
+    await s.lockout.reset('u');
+    const both = await Promise.all([lockout.failed('u', { attempt: 1 }), lockout.failed('u', { attempt: 1 })]);
+    assert.deepEqual(both.map((b) => b.retryAfterSeconds).sort((a, b) => a - b), [60, 5 * 60]);
+    assert.deepEqual(await s.lockout.read('u'), { failures: 0, level: 2, lockedUntil: clock() + 5 * 60_000 });
   });
 
   it('numbers parallel attempts without gaps or repeats', async () => {

@@ -81,6 +81,22 @@ export function oidcAdapterContract(makeFactory: () => Promise<AdapterFactory> |
     assert.deepEqual(await adapter('AccessToken').find('a2'), { grantId: 'g2' });
   });
 
+  it('revoking a grant keeps the records that name it but are not its tokens (interaction, session, the grant itself)', async () => {
+    // oidc-provider revokes tokens and codes by grant; an interaction carries the grantId it is
+    // resuming, and the grant itself is destroyed by oidc-provider, not through this index.
+    await adapter('Grant').upsert('g1', { accountId: 'u1', clientId: 'web' }, 3600);
+    await adapter('Interaction').upsert('i1', { uid: 'i1', grantId: 'g1' }, 900);
+    await adapter('Session').upsert('s1', { uid: 'uid-1', accountId: 'u1', grantId: 'g1' }, 3600);
+    await adapter('PushedAuthorizationRequest').upsert('p1', { grantId: 'g1' }, 60);
+    await adapter('AccessToken').upsert('a1', { grantId: 'g1' }, 600);
+    await adapter('AccessToken').revokeByGrantId('g1');
+    assert.equal(await adapter('AccessToken').find('a1'), undefined);
+    assert.deepEqual(await adapter('Interaction').find('i1'), { uid: 'i1', grantId: 'g1' });
+    assert.equal((await adapter('Session').findByUid('uid-1'))?.accountId, 'u1');
+    assert.deepEqual(await adapter('PushedAuthorizationRequest').find('p1'), { grantId: 'g1' });
+    assert.deepEqual(await adapter('Grant').find('g1'), { accountId: 'u1', clientId: 'web' });
+  });
+
   it('replay-detection entries are insert-only: of parallel writes of one id exactly one succeeds', async () => {
     const replays = adapter('ReplayDetection');
     const writes = await Promise.allSettled(Array.from({ length: 6 }, () => replays.upsert('jti-1', { iss: 'client' }, 60)));

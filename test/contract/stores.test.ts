@@ -10,8 +10,13 @@ import { useRedis } from '../helpers/redis_suite.ts';
 import { directoryStoreContract } from './directory_store.contract.ts';
 import { oidcAdapterContract } from './oidc_adapter.contract.ts';
 import { mfaStoreContract } from './mfa_store.contract.ts';
-import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore } from '../../adapters/memory/mfa_store.ts';
-import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore } from '../../adapters/redis/mfa_store.ts';
+import { smsCodeStoreContract } from './sms_code_store.contract.ts';
+import { auditLogContract } from './audit_log.contract.ts';
+import { MemoryFlowStore, MemoryMfaFactorStore, MemoryMfaLockoutStore, MemorySmsCodeStore } from '../../adapters/memory/mfa_store.ts';
+import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore, RedisSmsCodeStore } from '../../adapters/redis/mfa_store.ts';
+import { MemoryAuditLog } from '../../adapters/memory/audit_log.ts';
+import { RedisAuditLog } from '../../adapters/redis/audit_log.ts';
+import { CorruptRecordError } from '../../adapters/records.ts';
 
 describe('store contracts: memory', () => {
   describe('DirectoryStore', () => {
@@ -22,6 +27,12 @@ describe('store contracts: memory', () => {
   });
   describe('MFA stores', () => {
     mfaStoreContract(() => ({ factors: new MemoryMfaFactorStore(), lockout: new MemoryMfaLockoutStore(), flow: new MemoryFlowStore() }));
+  });
+  describe('SmsCodeStore', () => {
+    smsCodeStoreContract(() => new MemorySmsCodeStore());
+  });
+  describe('AuditLog', () => {
+    auditLogContract(() => new MemoryAuditLog());
   });
   it('expires entries by the injected clock', async () => {
     const clock = manualClock();
@@ -63,6 +74,70 @@ describe('store contracts: Redis', () => {
     mfaStoreContract(() => {
       const p = prefix();
       return { factors: new RedisMfaFactorStore(redisClient(), p), lockout: new RedisMfaLockoutStore(redisClient(), p), flow: new RedisFlowStore(redisClient(), p) };
+    });
+  });
+  describe('SmsCodeStore', () => {
+    smsCodeStoreContract(() => new RedisSmsCodeStore(redisClient(), prefix()));
+  });
+  describe('AuditLog', () => {
+    auditLogContract(() => new RedisAuditLog(redisClient(), prefix()));
+  });
+
+  it('an SMS code key expires with the ttl given', async () => {
+    const p = prefix();
+    await new RedisSmsCodeStore(redisClient(), p).put('k', 'h1', Date.now() + 300_000, 300);
+    const ttl = await redisClient().ttl(`${p}sms:k`);
+    assert.ok(ttl > 290 && ttl <= 300, `ttl ${ttl}`);
+  });
+
+  describe('a corrupt record is an error naming its kind, never a value', () => {
+    /** Rejects with CorruptRecordError naming `kind`, and without the key (which holds ids and emails). */
+    const corrupt = (kind: string, key: string) => (err: unknown) => {
+      assert.ok(err instanceof CorruptRecordError, String(err));
+      assert.equal(err.kind, kind);
+      assert.ok(!err.message.includes(key), err.message);
+      return true;
+    };
+
+    it('directory: a user that is not JSON, a user missing a field, a membership with an unknown status', async () => {
+      const p = prefix();
+      const store = new RedisDirectoryStore(redisClient(), p);
+      await redisClient().set(`${p}dir:{u:u1}:user`, '{"id":"u1",');
+      await assert.rejects(store.findUser('u1'), corrupt('directory user', 'u1'));
+      await redisClient().set(`${p}dir:{u:u1}:user`, JSON.stringify({ id: 'u1', email: 'a@b.test', name: 'A', status: 'active' }));
+      await assert.rejects(store.findUser('u1'), corrupt('directory user', 'u1'));
+      await redisClient().hSet(`${p}dir:{u:u1}:memberships`, 'acme', JSON.stringify({ userId: 'u1', companyId: 'acme', status: 'owner', permissions: {}, payRoles: [] }));
+      await assert.rejects(store.membershipsOfUser('u1'), corrupt('directory membership', 'u1'));
+      await redisClient().set(`${p}dir:{c:acme}:company`, JSON.stringify({ id: 'acme' }));
+      await assert.rejects(store.findCompany('acme'), corrupt('directory company', 'acme'));
+    });
+
+    it('MFA: an authenticator without its sealed secret, a phone number that is a number, a lock count that is not one, flow state that is a list', async () => {
+      const p = prefix();
+      const factors = new RedisMfaFactorStore(redisClient(), p);
+      await redisClient().hSet(`${p}mfa:{u:u1}:factors`, { totp: JSON.stringify({ createdAt: 1 }), phone: JSON.stringify({ e164: 14155550123, country: 'US', createdAt: 1 }) });
+      await assert.rejects(factors.getTotp('u1'), corrupt('mfa authenticator', 'u1'));
+      await assert.rejects(factors.getPhone('u1'), corrupt('mfa phone', 'u1'));
+      await assert.rejects(factors.factorsOf('u1'), corrupt('mfa phone', 'u1'));
+      await redisClient().hSet(`${p}mfa:{u:u1}:lock`, { failures: 'many', level: '1' });
+      await assert.rejects(new RedisMfaLockoutStore(redisClient(), p).read('u1'), corrupt('mfa lockout', 'u1'));
+      await redisClient().set(`${p}flow:k1`, '[1,2]');
+      await assert.rejects(new RedisFlowStore(redisClient(), p).get('k1'), corrupt('flow state', 'k1'));
+    });
+
+    it('audit: an event of an unknown type', async () => {
+      const p = prefix();
+      await redisClient().xAdd(`${p}audit:{u:u1}`, '*', { event: JSON.stringify({ type: 'mfa.unknown', userId: 'u1', companyIds: [], at: 1, ip: '', userAgent: '' }) });
+      await assert.rejects(new RedisAuditLog(redisClient(), p).forUser('u1', 10), corrupt('audit event', 'u1'));
+    });
+
+    it('oidc-provider: a payload that is not an object, found directly or through a consume', async () => {
+      const p = prefix();
+      const codes = redisOidcAdapterFactory(redisClient(), p)('AuthorizationCode');
+      await redisClient().set(`${p}oidc:AuthorizationCode:{c1}`, '"just a string"');
+      await assert.rejects(codes.find('c1'), corrupt('oidc AuthorizationCode', 'c1'));
+      await redisClient().set(`${p}oidc:AuthorizationCode:{c1}:consumed`, '1');
+      await assert.rejects(codes.consume('c1'), corrupt('oidc AuthorizationCode', 'c1'));
     });
   });
 

@@ -108,7 +108,7 @@ export function refreshTokensSuite(backend: () => Backend): void {
 
   it('a locked MFA step refuses refreshes until the lock ends', async () => {
     const { refreshToken } = await login(CLIENTS.web, 'alice@acme.test', 'alice-password-1');
-    await running.idp.stores.mfaLockout.lock('usr_alice', clock(), [1]); // one minute
+    await running.idp.stores.mfaLockout.lock('usr_alice', 0, clock() + 60_000); // one minute
     assert.ok(invalidGrant(await refresh(running.issuer, CLIENTS.web, refreshToken)));
     clock.advance(60_000);
     const after = await refresh(running.issuer, CLIENTS.web, refreshToken);
