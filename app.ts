@@ -6,18 +6,17 @@ import { withSealedClientSecrets } from './adapters/sealed_client_secrets.ts';
 import { memoryStores, redisStores, type Stores } from './adapters/stores.ts';
 import type { Config } from './config/config.ts';
 import { demoClients, demoRoutes } from './demo/relying_party.ts';
-import { interactionRoutes } from './interactions/router.ts';
+import { interactionRoutes, routeTable, type DeclaredRoute } from './interactions/routes.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret_box.ts';
-import { RecoveryCodeFactor } from './mfa/factors/recovery_code.ts';
-import { TotpFactor } from './mfa/factors/totp.ts';
 import { MfaLockout } from './mfa/lockout.ts';
 import { acrClaimFromParam } from './mfa/gate.ts';
 import { Mfa } from './mfa/mfa.ts';
 import { SecurityEvents } from './mfa/security_events.ts';
 import { logMailer, smtpMailer, type Mailer } from './notifications/mailer.ts';
 import { logGateway, twilioGateway } from './notifications/sms_gateway.ts';
-import { SmsFactor } from './mfa/factors/sms.ts';
+import { createFactors } from './mfa/registry.ts';
+import { signInsOn } from './provider/sign_ins.ts';
 import { SmsSendLimits } from './mfa/sms_send_limits.ts';
 import { phoneKeyWith } from './mfa/phone_key.ts';
 import { createMetrics, metricsRoute, type Metrics } from './ops/metrics.ts';
@@ -43,6 +42,10 @@ export interface Idp {
   /** The koa application (oidc-provider's Provider is a Koa subclass). */
   app: Provider;
   stores: Stores;
+  /** The MFA use cases (the admin console and self-service call them too). */
+  mfa: Mfa;
+  /** Every interaction route with the step it is declared at. */
+  interactionRoutes: readonly DeclaredRoute[];
   seeded: { file: string; summary: SeedSummary } | undefined;
   demo: boolean;
   close(): Promise<void>;
@@ -56,33 +59,36 @@ export interface IdpOptions {
   mailer?: Mailer;
 }
 
-function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, metrics: Metrics, logger: Logger): Mfa {
-  const totp = new TotpFactor({ store: stores.mfaFactors, flow: stores.flow, box, issuer: config.totpIssuer, clock });
-  const gateway = config.sms.gateway.kind === 'twilio' ? twilioGateway(config.sms.gateway, logger) : logGateway(logger);
-  const sms = new SmsFactor({
+function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, metrics: Metrics, logger: Logger, provider: () => Provider): Mfa {
+  const events = new SecurityEvents({ audit: stores.audit, mailer, directory: stores.directory, clock, logger, productName: theme.productName });
+  const factors = createFactors({
     store: stores.mfaFactors,
+    flow: stores.flow,
     codes: stores.smsCodes,
-    gateway,
-    limits: new SmsSendLimits(config.sms.limits, stores.limiters),
-    metrics,
+    box,
     clock,
+    events,
+    metrics,
+    gateway: config.sms.gateway.kind === 'twilio' ? twilioGateway(config.sms.gateway, logger) : logGateway(logger),
+    limits: new SmsSendLimits(config.sms.limits, stores.limiters),
+    totpIssuer: config.totpIssuer,
     issuerHost: new URL(config.issuer).host,
-    pepper: box.deriveKey('sms-code'),
+    smsCountries: config.sms.countries,
+    smsPepper: box.deriveKey('sms-code'),
     phoneKey: phoneKeyWith(box.deriveKey('sms-number')),
   });
   return new Mfa({
     directory: stores.directory,
     store: stores.mfaFactors,
     flow: stores.flow,
-    totp,
-    sms,
+    factors,
     smsCountries: config.sms.countries,
-    recoveryCode: new RecoveryCodeFactor(stores.mfaFactors),
     lockout: new MfaLockout(stores.mfaLockout, config.mfaLimits, clock, stores.limiters),
-    events: new SecurityEvents({ audit: stores.audit, mailer, directory: stores.directory, clock, logger, productName: theme.productName }),
+    events,
     box,
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
+    signIns: signInsOn(provider),
   });
 }
 
@@ -98,7 +104,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const mailer = options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger));
-  const mfa = createMfa(config, stores, box, clock, mailer, metrics, logger);
+  // The MFA service ends sign-ins on the provider (created below), which asks it for its decisions.
+  const mfa = createMfa(config, stores, box, clock, mailer, metrics, logger, () => provider);
 
   const demo = config.env !== 'production';
   const provider = createProvider(
@@ -110,10 +117,10 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
       staticClients: demo ? demoClients(config.issuer) : [],
-      mfaStepsDue: (ctx) => {
+      mfaDecision: (ctx) => {
         const { session } = ctx.oidc;
-        if (!session?.accountId) return Promise.resolve({ enroll: false, challenge: false });
-        return mfa.stepsDue({
+        if (!session?.accountId) return Promise.resolve({ step: 'none' });
+        return mfa.decide({
           accountId: session.accountId,
           sessionUid: session.uid,
           session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
@@ -125,8 +132,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       refreshLifetime: config.refreshTokens,
       allowLoopbackFetch: config.env !== 'production',
       refreshRefusal: async (accountId, { amr }) => {
-        const [account, lock] = await Promise.all([mfa.account(accountId), stores.mfaLockout.read(accountId)]);
-        return refreshRefusal({ amr, mfaRequired: account?.requirement.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
+        const [requirement, lock] = await Promise.all([mfa.requirementOf(accountId), stores.mfaLockout.read(accountId)]);
+        return refreshRefusal({ amr, mfaRequired: requirement?.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
       },
     },
     { trusted: config.trustProxy, hops: config.trustedProxyHops },
@@ -151,16 +158,16 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     else await next();
   });
   if (demo) provider.use(demoRoutes(config.issuer));
-  provider.use(
-    interactionRoutes({
-      provider,
-      directory: stores.directory,
-      throttle: new LoginThrottle(config.loginLimits, stores.limiters),
-      mfa,
-      clock,
-      logger,
-    }),
-  );
+  const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters), mfa, clock, logger };
+  provider.use(interactionRoutes(interactionDeps));
 
-  return { app: provider, stores, seeded, demo, close: () => stores.close() };
+  return {
+    app: provider,
+    stores,
+    mfa,
+    interactionRoutes: routeTable(interactionDeps).map(({ method, path, at }) => ({ method, path, at })),
+    seeded,
+    demo,
+    close: () => stores.close(),
+  };
 }

@@ -1,7 +1,6 @@
-import type Provider from 'oidc-provider';
 import { isFirstParty } from '../provider/clients.ts';
 import { renderPage } from '../views/render.ts';
-import { clientName, finishInteraction, requirePrompt, type InteractionContext, type OidcClient } from './context.ts';
+import { clientName, finishInteraction, type InteractionContext, type InteractionDeps, type OidcClient } from './context.ts';
 
 interface MissingGrants {
   scopes: string[];
@@ -42,8 +41,7 @@ export function showConsent(ctx: InteractionContext, client: OidcClient, account
 }
 
 /** Records what the user allowed (or what a first-party app gets by default) and resumes the flow. */
-export async function grantConsent(ctx: InteractionContext, provider: Provider): Promise<void> {
-  requirePrompt(ctx, 'consent');
+export async function grantConsent(ctx: InteractionContext, { provider }: InteractionDeps): Promise<void> {
   const { interaction } = ctx.state;
   const accountId = interaction.session?.accountId;
   if (!accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');

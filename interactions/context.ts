@@ -1,4 +1,5 @@
-import type { Context, Next } from 'koa';
+import type { RouterContext } from '@koa/router';
+import type { Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -26,9 +27,11 @@ export interface InteractionState {
   log: Logger;
 }
 
-export type InteractionContext = Context & { state: InteractionState; params: Record<string, string> };
+/** A request inside an interaction: the route table loads the interaction into its state first. */
+export type InteractionContext = RouterContext<InteractionState>;
 
-export type InteractionHandler = (ctx: InteractionContext, next: Next) => Promise<void>;
+/** The one handler signature of the route table (routes.ts). */
+export type InteractionHandler = (ctx: InteractionContext, deps: InteractionDeps) => Promise<void>;
 
 /**
  * Loads the interaction named by the `_interaction` cookie and checks that it is the one in the URL.
@@ -44,11 +47,11 @@ export function loadInteraction(provider: Provider) {
   };
 }
 
-/** Refuses a step that the interaction is not at: posting to a later step directly gets a 400. */
-export function requirePrompt(ctx: InteractionContext, name: string): void {
-  if (ctx.state.interaction.prompt.name !== name) {
-    ctx.throw(400, 'This step is not available right now. Go back to the application and sign in again.');
-  }
+/** The signed-in (first factor) account of this interaction; MFA and consent only ever concern it. */
+export function interactionAccountId(ctx: InteractionContext): string {
+  const accountId = ctx.state.interaction.session?.accountId;
+  if (!accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+  return accountId;
 }
 
 /**

@@ -1,35 +1,32 @@
 import { consentScreenNeeded, grantConsent, showConsent } from './consent.ts';
-import { clientOf, type InteractionContext } from './context.ts';
+import { clientOf, type InteractionContext, type InteractionDeps } from './context.ts';
 import { showEmailPage } from './login/email.ts';
 import { showChallenge } from './mfa/challenge.ts';
-import { showEnrollmentRequired } from './mfa/enroll.ts';
-import type { MfaRouteDeps } from './mfa/flow.ts';
+import { showEnrollmentRequired } from './mfa_enroll/enrollment.ts';
 
 /** `GET /interaction/:uid`: shows the screen for the step oidc-provider stopped at. */
-export function showCurrentStep(deps: MfaRouteDeps) {
-  return async (ctx: InteractionContext): Promise<void> => {
-    const { prompt } = ctx.state.interaction;
-    switch (prompt.name) {
-      case 'login':
-        await showEmailPage(ctx, deps.provider);
-        return;
-      case 'mfa_enroll':
-        await showEnrollmentRequired(ctx, deps);
-        return;
-      case 'mfa':
-        await showChallenge(ctx, deps);
-        return;
-      case 'consent': {
-        // First-party apps normally never get here (see provider/first_party_grant.ts).
-        const client = await clientOf(ctx, deps.provider);
-        const accountId = ctx.state.interaction.session?.accountId;
-        const account = accountId ? await deps.mfa.deps.directory.findUser(accountId) : undefined;
-        if (consentScreenNeeded(client.metadata())) showConsent(ctx, client, account);
-        else await grantConsent(ctx, deps.provider);
-        return;
-      }
-      default:
-        ctx.throw(400, 'This sign-in step is not supported. Start again.');
+export async function showCurrentStep(ctx: InteractionContext, deps: InteractionDeps): Promise<void> {
+  const { prompt } = ctx.state.interaction;
+  switch (prompt.name) {
+    case 'login':
+      await showEmailPage(ctx, deps.provider);
+      return;
+    case 'mfa_enroll':
+      await showEnrollmentRequired(ctx);
+      return;
+    case 'mfa':
+      await showChallenge(ctx, deps);
+      return;
+    case 'consent': {
+      // First-party apps normally never get here (see provider/first_party_grant.ts).
+      const client = await clientOf(ctx, deps.provider);
+      const accountId = ctx.state.interaction.session?.accountId;
+      const account = accountId ? await deps.directory.findUser(accountId) : undefined;
+      if (consentScreenNeeded(client.metadata())) showConsent(ctx, client, account);
+      else await grantConsent(ctx, deps);
+      return;
     }
-  };
+    default:
+      ctx.throw(400, 'This sign-in step is not supported. Start again.');
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACR, AMR } from '../provider/acr.ts';
+import { ACR, AMR, FIRST_FACTOR_AMR } from '../provider/acr.ts';
 import type { MfaRequirement } from './policy.ts';
 
 export interface SessionAuth {
@@ -144,4 +144,13 @@ export function acrClaimFromParam(claims: unknown): unknown {
 /** "Skip for now" exists only before the deadline, and never when the app asked for MFA. */
 export function canSkipEnrollment(requirement: MfaRequirement, stepUp: boolean): boolean {
   return requirement.kind === 'optional_enrollment' && !stepUp;
+}
+
+/**
+ * The session's `amr` and `acr` once MFA passed: the first factor it had (a password), what this
+ * sign-in earned (otp, sms, recovery_code), and `mfa`.
+ */
+export function assuranceAfterMfa(sessionAmr: readonly string[] | undefined, earned: readonly string[]): { amr: string[]; acr: string } {
+  const firstFactor = (sessionAmr ?? [AMR.password]).filter((v) => FIRST_FACTOR_AMR.includes(v));
+  return { amr: [...new Set([...firstFactor, ...earned, AMR.multiFactor])], acr: ACR.multiFactor };
 }

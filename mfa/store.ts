@@ -1,12 +1,14 @@
 /** Persistence for MFA. Implemented in adapters/memory and adapters/redis; both pass test/contract. */
 
+import type { MethodId } from './registry.ts';
+
+export type { MethodId };
+
 export interface TotpRecord {
   /** The base32 secret, sealed by SecretBox (never stored in clear). */
   sealedSecret: string;
   createdAt: number;
 }
-
-export type MethodId = 'totp' | 'sms';
 
 export interface PhoneRecord {
   /** E.164, e.g. +14155550123. */
@@ -34,6 +36,8 @@ export interface FactorState {
    * and the account must enroll again, with no "Skip for now".
    */
   recoveringSession: string | undefined;
+  /** The account holds an unused recovery code. */
+  recoveryCode: boolean;
 }
 
 export interface MfaFactorStore {

@@ -1,6 +1,6 @@
 import type { AllowedMethods } from './policy.ts';
-import { checkSmsNumber } from './sms_rules.ts';
-import type { FactorState, MethodId } from './store.ts';
+import { METHODS, type MethodId } from './registry.ts';
+import type { FactorState } from './store.ts';
 
 /**
  * The enrolled methods a user may use now, in the order to offer them. Pure. The policy's method
@@ -8,10 +8,7 @@ import type { FactorState, MethodId } from './store.ts';
  * `SMS_COUNTRIES` list, no longer allows is neither offered nor accepted.
  */
 export function usableMethods(factors: Pick<FactorState, 'totp' | 'phone'>, allowed: AllowedMethods, smsCountries: readonly string[]): MethodId[] {
-  const methods: MethodId[] = [];
-  if (factors.totp) methods.push('totp');
-  if (factors.phone && checkSmsNumber({ number: factors.phone.e164 }, allowed.sms, smsCountries).allowed) methods.push('sms');
-  return methods;
+  return METHODS.filter((method) => method.usable(factors, allowed, smsCountries)).map((method) => method.id);
 }
 
 export type EnrollmentVerdict = 'open' | 'has_factor' | 'recovering_elsewhere';

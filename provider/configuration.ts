@@ -6,7 +6,7 @@ import { loadExistingGrant } from './first_party_grant.ts';
 import { outgoingFetch } from './outgoing_fetch.ts';
 import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
-import { interactionPrompts, type MfaStepsForRequest } from './interaction_policy.ts';
+import { interactionPrompts, type MfaDecisionForRequest } from './interaction_policy.ts';
 import { refreshTokenTtl, type RefreshLifetime } from './refresh_lifetime.ts';
 import type { RefreshRefusal } from './refresh_policy.ts';
 
@@ -19,7 +19,7 @@ export interface ProviderSettings {
   /** Clients known from configuration rather than storage (the demo app). */
   staticClients: ClientMetadata[];
   /** Which MFA steps a request still needs (the MFA module). */
-  mfaStepsDue: MfaStepsForRequest;
+  mfaDecision: MfaDecisionForRequest;
   refreshLifetime: RefreshLifetime;
   /** Outside production, oidc-provider may fetch a client's jwks_uri from a loopback address. */
   allowLoopbackFetch: boolean;
@@ -146,7 +146,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
 
     interactions: {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
-      policy: interactionPrompts(s.mfaStepsDue),
+      policy: interactionPrompts(s.mfaDecision),
     },
     renderError,
   };

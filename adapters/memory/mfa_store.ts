@@ -93,6 +93,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
       preferred: factors?.preferred,
       version: factors?.version ?? 0,
       recoveringSession: factors?.recoveringSession,
+      recoveryCode: factors?.recoveryHash !== undefined,
     });
   }
 

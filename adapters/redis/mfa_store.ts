@@ -1,3 +1,4 @@
+import { isMethodId } from '../../mfa/registry.ts';
 import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { z } from 'zod';
 import type { RedisClient } from './client.ts';
@@ -125,13 +126,15 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async factorsOf(userId: string): Promise<FactorState> {
-    const [totp, phone, preferred, version, recoveringSession] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session']);
+    const [totp, phone, preferred, version, recoveringSession, recovery] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session', 'recovery']);
     return {
       totp: totp != null,
       phone: phone == null ? undefined : parseJsonRecord(phoneRecord, phone, 'mfa phone'),
-      preferred: preferred === 'totp' || preferred === 'sms' ? preferred : undefined,
+      // A method no longer registered is no preference.
+      preferred: isMethodId(preferred) ? preferred : undefined,
       version: Number(version ?? 0),
       recoveringSession: recoveringSession ?? undefined,
+      recoveryCode: recovery != null,
     };
   }
 

@@ -1,7 +1,7 @@
 import { loginRouteFor } from '../../directory/login_route.ts';
 import { EmailForm, readForm } from '../forms.ts';
 import type Provider from 'oidc-provider';
-import { clientName, clientOf, requirePrompt, type InteractionContext } from '../context.ts';
+import { clientName, clientOf, type InteractionContext, type InteractionDeps } from '../context.ts';
 import { renderPage } from '../../views/render.ts';
 
 /** Step 1 of login: the email. Unknown emails continue exactly like known ones. */
@@ -16,20 +16,17 @@ export async function showEmailPage(ctx: InteractionContext, provider: Provider,
   });
 }
 
-export function submitEmail(provider: Provider) {
-  return async (ctx: InteractionContext): Promise<void> => {
-    requirePrompt(ctx, 'login');
-    const form = readForm(ctx, EmailForm);
-    if (!form.ok) {
-      await showEmailPage(ctx, provider, { error: form.message, status: 400 });
-      return;
-    }
-    const route = loginRouteFor(form.value.email);
-    switch (route.method) {
-      case 'password':
-        showPasswordPage(ctx, { email: form.value.email.address });
-    }
-  };
+export async function submitEmail(ctx: InteractionContext, deps: InteractionDeps): Promise<void> {
+  const form = readForm(ctx, EmailForm);
+  if (!form.ok) {
+    await showEmailPage(ctx, deps.provider, { error: form.message, status: 400 });
+    return;
+  }
+  const route = loginRouteFor(form.value.email);
+  switch (route.method) {
+    case 'password':
+      showPasswordPage(ctx, { email: form.value.email.address });
+  }
 }
 
 export function showPasswordPage(ctx: InteractionContext, data: { email: string; error?: string; status?: number }): void {

@@ -1,78 +1,45 @@
-import type Provider from 'oidc-provider';
-import { acrClaimFromParam, stepUpRequested } from '../../mfa/gate.ts';
-import type { Mfa, MfaAccount } from '../../mfa/mfa.ts';
-import type { User } from '../../directory/types.ts';
-import type { RequestMeta } from '../../mfa/security_events.ts';
+import { MFA_PROMPT_REASONS } from '../../provider/interaction_policy.ts';
+import { ChallengeDetails, EnrollDetails } from '../../mfa/decision.ts';
+import { assuranceAfterMfa } from '../../mfa/gate.ts';
+import type { AttemptContext } from '../../mfa/mfa.ts';
 import type { FactorContext } from '../../mfa/factor.ts';
-import type { MethodId } from '../../mfa/store.ts';
-import { ACR, AMR, FIRST_FACTOR_AMR } from '../../provider/acr.ts';
-import { finishInteraction, type InteractionContext } from '../context.ts';
+import { acrClaimFromParam } from '../../mfa/gate.ts';
+import { renderPage } from '../../views/render.ts';
+import { finishInteraction, interactionAccountId, type InteractionContext, type InteractionDeps } from '../context.ts';
 
-/** State of one interaction's MFA steps, kept server-side for the interaction's lifetime. */
-export interface MfaFlowState {
-  /** A recovery code was used in this interaction: the user must set up a new authenticator. */
-  recovered?: boolean;
-  /** amr values earned so far in this interaction (e.g. recovery_code before re-enrolling). */
-  amr?: string[];
-  /** The new recovery code, sealed, until the user confirms they saved it. */
-  sealedRecoveryCode?: string;
-  /** The number an SMS enrollment code was sent to, until the code comes back. */
-  pendingPhone?: { e164: string; country: string };
+const NOT_AVAILABLE = 'This step is not available right now. Go back to the application and sign in again.';
+
+/** What the gate decided for the enrollment step, carried in the prompt's details. */
+export function enrollDetailsOf(ctx: InteractionContext): EnrollDetails {
+  const parsed = EnrollDetails.safeParse(ctx.state.interaction.prompt.details);
+  if (!parsed.success) ctx.throw(400, NOT_AVAILABLE);
+  return parsed.data;
 }
 
-const FLOW_TTL_SECONDS = 15 * 60;
-
-export interface MfaRouteDeps {
-  provider: Provider;
-  mfa: Mfa;
-}
-
-export function flowKey(ctx: InteractionContext): string {
-  return `mfa-flow:${ctx.state.interaction.uid}`;
-}
-
-export async function readFlow(ctx: InteractionContext, mfa: Mfa): Promise<MfaFlowState> {
-  const stored: MfaFlowState | undefined = await mfa.deps.flow.get(flowKey(ctx));
-  return stored ?? {};
-}
-
-export async function writeFlow(ctx: InteractionContext, mfa: Mfa, state: MfaFlowState): Promise<void> {
-  await mfa.deps.flow.set(flowKey(ctx), { ...state }, FLOW_TTL_SECONDS);
-}
-
-/** The signed-in (first factor) account of this interaction; MFA only ever concerns that account. */
-export async function interactionAccount(ctx: InteractionContext, mfa: Mfa): Promise<MfaAccount> {
-  const account = await mfa.account(interactionAccountId(ctx));
-  if (!account) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
-  return account;
-}
-
-/** A method the account does not have, or that the policy no longer allows (Procore Pay, SMS countries). */
-export function refuseUnusableMethod(ctx: InteractionContext, account: MfaAccount, method: MethodId): void {
-  if (!account.methods.includes(method)) ctx.throw(403, 'This verification method is not available for your account.');
-}
-
-export function interactionAccountId(ctx: InteractionContext): string {
-  const accountId = ctx.state.interaction.session?.accountId;
-  if (!accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
-  return accountId;
-}
-
-/** The same, without the policy: for the steps that only verify or store a factor. */
-export async function interactionUser(ctx: InteractionContext, mfa: Mfa): Promise<User> {
-  const user = await mfa.deps.directory.findUser(interactionAccountId(ctx));
-  if (!user) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
-  return user;
+/** What the gate decided for the challenge step: the methods to offer, the default, the hints. */
+export function challengeDetailsOf(ctx: InteractionContext): ChallengeDetails {
+  const parsed = ChallengeDetails.safeParse(ctx.state.interaction.prompt.details);
+  if (!parsed.success) ctx.throw(400, NOT_AVAILABLE);
+  return parsed.data;
 }
 
 /** Who is asking, for audit events and limits, and the interaction a code is bound to. */
-export function requestMeta(ctx: InteractionContext): RequestMeta & FactorContext {
+export function factorContext(ctx: InteractionContext): FactorContext {
   return { ip: ctx.ip, userAgent: ctx.get('user-agent'), interactionId: ctx.state.interaction.uid };
 }
 
-export function stepUpOf(ctx: InteractionContext): boolean {
-  const { params } = ctx.state.interaction;
-  return stepUpRequested(params['acr_values'], acrClaimFromParam(params['claims']));
+export function attemptContext(ctx: InteractionContext): AttemptContext {
+  return { ...factorContext(ctx), sessionUid: ctx.state.interaction.session?.uid };
+}
+
+/** A user-facing path inside this interaction, e.g. `mfa/verify`. */
+export function interactionPath(ctx: InteractionContext, path: string): string {
+  return `/interaction/${ctx.state.interaction.uid}/${path}`;
+}
+
+export function redirectWithin(ctx: InteractionContext, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(interactionPath(ctx, path));
 }
 
 /**
@@ -80,13 +47,49 @@ export function stepUpOf(ctx: InteractionContext): boolean {
  * amr and the multi-factor acr. `ts` becomes now: auth_time is the end of the latest interactive
  * authentication, which the re-verification frequency is measured from.
  */
-export async function finishMfa(ctx: InteractionContext, deps: MfaRouteDeps, earned: readonly string[], options: { clearFlow: boolean }): Promise<void> {
-  const { interaction } = ctx.state;
+export async function finishMfa(ctx: InteractionContext, deps: InteractionDeps, earned: readonly string[]): Promise<void> {
   const accountId = interactionAccountId(ctx);
-  const firstFactor = (interaction.session?.amr ?? [AMR.password]).filter((v) => FIRST_FACTOR_AMR.includes(v));
-  const amr = [...new Set([...firstFactor, ...earned, AMR.multiFactor])];
-  await Promise.all([
-    options.clearFlow ? deps.mfa.deps.flow.delete(flowKey(ctx)) : undefined,
-    finishInteraction(ctx, { login: { accountId, amr, acr: ACR.multiFactor, remember: true, ts: Math.floor(deps.mfa.deps.clock() / 1000) } }),
-  ]);
+  const { amr, acr } = assuranceAfterMfa(ctx.state.interaction.session?.amr, earned);
+  await finishInteraction(ctx, { login: { accountId, amr, acr, remember: true, ts: Math.floor(deps.clock() / 1000) } });
+}
+
+/**
+ * Too many failures. The failure that set the lock has already ended this sign-in and its browser
+ * session (the MFA service did), so the user must start again with the password once it passes.
+ */
+export function showLocked(ctx: InteractionContext, result: { retryAfterSeconds: number; justLocked: boolean }): void {
+  const minutes = Math.max(1, Math.ceil(result.retryAfterSeconds / 60));
+  ctx.set('Retry-After', String(result.retryAfterSeconds));
+  renderPage(ctx, 'message', { title: 'Too many attempts', status: 429 }, {
+    tone: 'error',
+    message: `Too many failed verification attempts. For your security, verification is paused. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+    action: result.justLocked ? { href: '/', label: 'Start again' } : undefined,
+  });
+}
+
+/**
+ * Asks the gate again, within this interaction, after something that changes its answer (a recovery
+ * code was used: the account must now enroll), and moves the interaction to the step it decides.
+ * Returns the step; 'none' resumes the authorization, which asks the gate itself.
+ */
+export async function decideAgain(ctx: InteractionContext, deps: InteractionDeps): Promise<'none' | 'mfa_enroll' | 'mfa'> {
+  const { interaction } = ctx.state;
+  const sessionUid = interaction.session?.uid;
+  const session = sessionUid ? await deps.provider.Session.findByUid(sessionUid) : undefined;
+  if (!sessionUid || !session?.accountId) ctx.throw(400, 'There is no signed-in user for this request. Start again.');
+  const decision = await deps.mfa.decide({
+    accountId: session.accountId,
+    sessionUid,
+    session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
+    acrValues: interaction.params['acr_values'],
+    acrClaim: acrClaimFromParam(interaction.params['claims']),
+  });
+  if (decision.step === 'none') {
+    await finishInteraction(ctx, {});
+    return 'none';
+  }
+  const reason = MFA_PROMPT_REASONS[decision.step];
+  interaction.prompt = { name: decision.step, reasons: [reason], details: { ...decision.details } };
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return decision.step;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AMR } from '../../provider/acr.ts';
 import type { MfaFactor, VerifyOutcome } from '../factor.ts';
-import type { MfaFactorStore } from '../store.ts';
+import type { FactorState, MfaFactorStore } from '../store.ts';
 
 /** Crockford base32: no I, L, O or U, so a code read aloud or retyped is unambiguous. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -9,10 +9,12 @@ const LENGTH = 24; // 24 Ã— 5 = 120 bits: enough for a plain SHA-256 at rest (â‰
 
 /**
  * The one recovery code of an account (a NIST "look-up secret"): shown once, stored as a hash,
- * consumed atomically. Issuing a new one voids the old one.
+ * consumed atomically. Issuing a new one voids the old one. A factor, not a method: it is issued
+ * with every enrollment and never chosen or enrolled on its own.
  */
-export class RecoveryCodeFactor implements MfaFactor {
+export class RecoveryCodeFactor implements MfaFactor<'recovery_code'> {
   readonly id = 'recovery_code' as const;
+  readonly label = 'Recovery Code';
   readonly amr = [AMR.recoveryCode] as const;
   readonly #store: MfaFactorStore;
 
@@ -20,8 +22,8 @@ export class RecoveryCodeFactor implements MfaFactor {
     this.#store = store;
   }
 
-  isEnrolled(userId: string): Promise<boolean> {
-    return this.#store.hasRecoveryCode(userId);
+  isEnrolled(state: FactorState): boolean {
+    return state.recoveryCode;
   }
 
   async issue(userId: string): Promise<string> {

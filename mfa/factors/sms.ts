@@ -1,13 +1,20 @@
 import { createHmac, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { User } from '../../directory/types.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../ops/metrics.ts';
 import type { SmsGateway } from '../../notifications/sms_gateway.ts';
 import { AMR } from '../../provider/acr.ts';
-import type { EnrollOutcome, FactorContext, MfaFactor, VerifyOutcome } from '../factor.ts';
+import type { ChallengeOutcome, EnrollOutcome, Enrollment, FactorContext, MfaMethod, StartOutcome, VerifyOutcome } from '../factor.ts';
 import type { PhoneKey } from '../phone_key.ts';
+import type { AllowedMethods } from '../policy.ts';
+import type { ChallengeScreenRequest, ScreenResult } from '../screens.ts';
+import type { SecurityEvents } from '../security_events.ts';
+import { checkSmsNumber, maskPhone, SMS_REFUSAL_MESSAGES, USE_THE_APP } from '../sms_rules.ts';
 import type { SmsSendLimits } from '../sms_send_limits.ts';
-import type { MfaFactorStore, SmsCodeStore } from '../store.ts';
+import type { FactorState, FlowStore, MfaFactorStore, SmsCodeStore } from '../store.ts';
+import { beginSmsChallenge, SMS_EMAILS, SMS_TEXTS, smsScreens, smsSendPage } from './sms_screens.ts';
 
 /** What a code is for. A code sent for one purpose and interaction is useless for any other. */
 export type SmsPurpose = 'login' | 'enroll';
@@ -16,11 +23,21 @@ export const SMS_CODE_TTL_SECONDS = 10 * 60;
 const MAX_CHECKS = 5;
 const CODE = /^\d{6}$/;
 
-export type SendResult = { sent: true } | { sent: false; reason: 'cooldown' | 'limit' | 'gateway' | 'no_phone'; retryAfterSeconds?: number };
+const PENDING_TTL_SECONDS = 15 * 60;
+const VIEWS_DIR = join(import.meta.dirname, '..', '..', 'views');
+const PhoneForm = z.object({ country: z.string().max(2), phone: z.string().min(1).max(32) });
+const PendingNumber = z.object({ e164: z.string(), country: z.string() });
+
+/** The number an enrollment code went to, until the code comes back. */
+export type PendingNumber = z.infer<typeof PendingNumber>;
 
 export interface SmsFactorDeps {
   store: MfaFactorStore;
+  flow: FlowStore;
   codes: SmsCodeStore;
+  events: SecurityEvents;
+  /** Countries whose numbers may receive codes (`SMS_COUNTRIES`). */
+  countries: readonly string[];
   gateway: SmsGateway;
   limits: SmsSendLimits;
   metrics: Metrics;
@@ -38,17 +55,43 @@ export interface SmsFactorDeps {
  * 10 minutes, at most 5 checks, single use, stored as a keyed hash, bound to purpose, interaction
  * and (for enrollment) the number. Sending a new code voids the previous one.
  */
-export class SmsFactor implements MfaFactor {
+export class SmsFactor implements MfaMethod<'sms', PendingNumber> {
   readonly id = 'sms' as const;
+  readonly label = 'SMS Verification';
   readonly amr = [AMR.sms] as const;
+  readonly texts = SMS_TEXTS;
+  readonly emails = SMS_EMAILS;
+  readonly screens = smsScreens(this);
+  readonly entry = { enroll: 'mfa/sms', challenge: 'mfa/sms/code' };
+  readonly viewsDir = VIEWS_DIR;
   readonly #deps: SmsFactorDeps;
 
   constructor(deps: SmsFactorDeps) {
     this.#deps = deps;
   }
 
-  async isEnrolled(userId: string): Promise<boolean> {
-    return (await this.#deps.store.getPhone(userId)) !== undefined;
+  get countries(): readonly string[] {
+    return this.#deps.countries;
+  }
+
+  isEnrolled(state: FactorState): boolean {
+    return state.phone !== undefined;
+  }
+
+  enrollmentRefusal(allowed: AllowedMethods): string | undefined {
+    return allowed.sms.allowed ? undefined : SMS_REFUSAL_MESSAGES[allowed.sms.reason];
+  }
+
+  hint(state: FactorState): string | undefined {
+    return state.phone ? maskPhone(state.phone.e164) : undefined;
+  }
+
+  landing(request: ChallengeScreenRequest): Promise<ScreenResult> {
+    return Promise.resolve(smsSendPage(request.hint ?? ''));
+  }
+
+  begin(request: ChallengeScreenRequest): Promise<ScreenResult> {
+    return beginSmsChallenge(this, request);
   }
 
   async remove(userId: string): Promise<void> {
@@ -56,10 +99,10 @@ export class SmsFactor implements MfaFactor {
   }
 
   /** Sends a sign-in code to the user's enrolled number. */
-  async sendLoginCode(user: User, context: FactorContext, ip: string): Promise<SendResult> {
+  async challenge(user: User, context: FactorContext): Promise<ChallengeOutcome> {
     const phone = await this.#deps.store.getPhone(user.id);
-    if (!phone) return { sent: false, reason: 'no_phone' };
-    return this.#send({ userId: user.id, purpose: 'login', binding: context.interactionId, to: phone.e164, country: phone.country, ip });
+    if (!phone) return { ok: false, reason: 'gateway' };
+    return this.#send(user, context, { purpose: 'login', binding: context.interactionId, to: phone.e164, country: phone.country });
   }
 
   async verify(userId: string, input: string, context: FactorContext): Promise<VerifyOutcome> {
@@ -68,38 +111,73 @@ export class SmsFactor implements MfaFactor {
     return this.#check({ userId, purpose: 'login', binding: context.interactionId, country: phone.country }, input);
   }
 
-  /** Sends an enrollment code to a number the rules allowed (checked by the caller). */
-  sendEnrollmentCode(user: User, phone: { e164: string; country: string }, context: FactorContext, ip: string): Promise<SendResult> {
-    return this.#send({ userId: user.id, purpose: 'enroll', binding: this.#enrollmentBinding(context, phone), to: phone.e164, country: phone.country, ip });
+  /**
+   * "Send Text Message" at setup: the number must pass the rules (valid, mobile, an allowed country,
+   * the Procore Pay rules), then the send limits. The number is kept for this enrollment until its
+   * code comes back.
+   */
+  async startEnrollment(enrollment: Enrollment, form: unknown): Promise<StartOutcome<PendingNumber>> {
+    const parsed = PhoneForm.safeParse(form);
+    const verdict = parsed.success ? checkSmsNumber({ number: parsed.data.phone, country: parsed.data.country }, enrollment.allowed.sms, this.#deps.countries) : { allowed: false as const, reason: 'invalid' as const };
+    if (!verdict.allowed) return { ok: false, refusal: `${SMS_REFUSAL_MESSAGES[verdict.reason]} ${USE_THE_APP}` };
+    const phone = { e164: verdict.e164, country: verdict.country };
+    const sent = await this.#sendEnrollmentCode(enrollment, phone);
+    if (!sent.ok) return sent;
+    await this.#deps.flow.set(pendingKey(enrollment), phone, PENDING_TTL_SECONDS);
+    return { ok: true, setup: phone };
+  }
+
+  /** The number this enrollment sent a code to, if any. */
+  async pendingNumber(enrollment: Enrollment): Promise<PendingNumber | undefined> {
+    const parsed = PendingNumber.safeParse(await this.#deps.flow.get(pendingKey(enrollment)));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** "Resend New Code" at setup: a new code to the pending number, voiding the previous one. */
+  async resendEnrollmentCode(enrollment: Enrollment, phone: PendingNumber): Promise<ChallengeOutcome> {
+    return this.#sendEnrollmentCode(enrollment, phone);
   }
 
   /**
-   * Commits the number once the code sent to it comes back, and only if the account's factors are
-   * still at `factorVersion` (the state the caller decided on).
+   * Commits the pending number once the code sent to it comes back, and only if the account's
+   * factors are still at `factorVersion` (the state the enrollment was decided on).
    */
-  async confirmEnrollment(user: User, phone: { e164: string; country: string }, context: FactorContext, input: string, factorVersion: number): Promise<EnrollOutcome> {
+  async confirmEnrollment(enrollment: Enrollment, input: string): Promise<EnrollOutcome> {
+    const { user, context, factorVersion } = enrollment;
+    const phone = await this.pendingNumber(enrollment);
+    if (!phone) return { ok: false, reason: 'invalid' };
     const outcome = await this.#check({ userId: user.id, purpose: 'enroll', binding: this.#enrollmentBinding(context, phone), country: phone.country }, input);
     if (!outcome.ok) return outcome;
     const record = { e164: phone.e164, country: phone.country, createdAt: this.#deps.clock() };
-    return (await this.#deps.store.enrollIfUnchanged(user.id, { kind: 'phone', record }, factorVersion)) ? { ok: true } : { ok: false, reason: 'stale' };
+    if (!(await this.#deps.store.enrollIfUnchanged(user.id, { kind: 'phone', record }, factorVersion))) return { ok: false, reason: 'stale' };
+    await this.#deps.flow.delete(pendingKey(enrollment));
+    return { ok: true };
   }
 
-  async #send(req: { userId: string; purpose: SmsPurpose; binding: string; to: string; country: string; ip: string }): Promise<SendResult> {
-    const { limits, codes, gateway, metrics, clock } = this.#deps;
-    const verdict = await limits.take({ userId: req.userId, numberKey: this.#deps.phoneKey(req.to), country: req.country, ip: req.ip });
+  #sendEnrollmentCode(enrollment: Enrollment, phone: PendingNumber): Promise<ChallengeOutcome> {
+    const { user, context } = enrollment;
+    return this.#send(user, context, { purpose: 'enroll', binding: this.#enrollmentBinding(context, phone), to: phone.e164, country: phone.country });
+  }
+
+  async #send(user: User, context: FactorContext, req: { purpose: SmsPurpose; binding: string; to: string; country: string }): Promise<ChallengeOutcome> {
+    const { limits, codes, gateway, metrics, clock, events } = this.#deps;
+    const verdict = await limits.take({ userId: user.id, numberKey: this.#deps.phoneKey(req.to), country: req.country, ip: context.ip });
     if (!verdict.allowed) {
       metrics.smsRefused.inc({ reason: verdict.reason });
-      return { sent: false, reason: verdict.reason, retryAfterSeconds: verdict.retryAfterSeconds };
+      // A refusal is a security signal (someone may be pumping texts): audited, with the reason only.
+      await events.record('mfa.sms_refused', user, context, { reason: verdict.reason });
+      return { ok: false, reason: verdict.reason, retryAfterSeconds: verdict.retryAfterSeconds };
     }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    await codes.put(this.#key(req), this.#hash(req, code), clock() + SMS_CODE_TTL_SECONDS * 1000, SMS_CODE_TTL_SECONDS);
+    const key = this.#key({ userId: user.id, ...req });
+    await codes.put(key, this.#hash(req, code), clock() + SMS_CODE_TTL_SECONDS * 1000, SMS_CODE_TTL_SECONDS);
     try {
       await gateway.send(req.to, smsText(code, this.#deps.issuerHost));
     } catch {
-      return { sent: false, reason: 'gateway' };
+      return { ok: false, reason: 'gateway' };
     }
     metrics.smsSent.inc({ purpose: req.purpose, country: req.country });
-    return { sent: true };
+    return { ok: true };
   }
 
   async #check(req: { userId: string; purpose: SmsPurpose; binding: string; country: string }, input: string): Promise<VerifyOutcome> {
@@ -123,6 +201,15 @@ export class SmsFactor implements MfaFactor {
   #hash(req: { purpose: SmsPurpose; binding: string }, code: string): string {
     return createHmac('sha256', this.#deps.pepper).update(`${req.purpose}|${req.binding}|${code}`).digest('hex');
   }
+}
+
+function pendingKey(enrollment: Enrollment): string {
+  return `sms-enroll:${enrollment.context.interactionId}:${enrollment.user.id}`;
+}
+
+/** A number that a Procore Pay role, or `SMS_COUNTRIES`, no longer allows is neither offered nor accepted. */
+export function smsUsable(state: Pick<FactorState, 'phone'>, allowed: AllowedMethods, countries: readonly string[]): boolean {
+  return state.phone !== undefined && checkSmsNumber({ number: state.phone.e164 }, allowed.sms, countries).allowed;
 }
 
 /** Only the code, its lifetime and the origin-bound line (WebOTP / iOS autofill), nothing else. */

@@ -1,11 +1,14 @@
+import { join } from 'node:path';
 import { generateSecret, verify } from 'otplib';
 import QRCode from 'qrcode';
 import type { User } from '../../directory/types.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { SecretBox } from '../../lib/secret_box.ts';
 import { AMR } from '../../provider/acr.ts';
-import type { EnrollOutcome, MfaFactor, VerifyOutcome } from '../factor.ts';
-import type { FlowStore, MfaFactorStore } from '../store.ts';
+import type { ChallengeOutcome, EnrollOutcome, Enrollment, MfaMethod, StartOutcome, VerifyOutcome } from '../factor.ts';
+import type { FactorState, FlowStore, MfaFactorStore } from '../store.ts';
+import { redirect, type ChallengeScreenRequest, type ScreenResult } from '../screens.ts';
+import { TOTP_EMAILS, TOTP_TEXTS, totpCodePage, totpScreens } from './totp_screens.ts';
 import { groupSetupKey, totpUri } from './totp_uri.ts';
 
 /**
@@ -17,6 +20,7 @@ export const TOTP_WINDOW_SECONDS = 30;
 const SECRET_BYTES = 20; // 160 bits
 const CODE = /^\d{6}$/;
 const PENDING_TTL_SECONDS = 15 * 60;
+const VIEWS_DIR = join(import.meta.dirname, '..', '..', 'views');
 
 export interface TotpSetup {
   /** Base32 key, shown grouped under "Trouble Scanning?" and in the otpauth URI. */
@@ -26,17 +30,53 @@ export interface TotpSetup {
   qrPngDataUrl: string;
 }
 
-export class TotpFactor implements MfaFactor {
-  readonly id = 'totp' as const;
-  readonly amr = [AMR.otp] as const;
-  readonly #deps: { store: MfaFactorStore; flow: FlowStore; box: SecretBox; issuer: string; clock: Clock };
+export interface TotpDeps {
+  store: MfaFactorStore;
+  flow: FlowStore;
+  box: SecretBox;
+  /** The name authenticator apps show next to the account. */
+  issuer: string;
+  clock: Clock;
+}
 
-  constructor(deps: { store: MfaFactorStore; flow: FlowStore; box: SecretBox; issuer: string; clock: Clock }) {
+export class TotpFactor implements MfaMethod<'totp', TotpSetup> {
+  readonly id = 'totp' as const;
+  readonly label = 'Authenticator App';
+  readonly amr = [AMR.otp] as const;
+  readonly texts = TOTP_TEXTS;
+  readonly emails = TOTP_EMAILS;
+  readonly screens = totpScreens(this);
+  readonly entry = { enroll: 'mfa/totp', challenge: 'mfa/verify' };
+  readonly viewsDir = VIEWS_DIR;
+  readonly #deps: TotpDeps;
+
+  constructor(deps: TotpDeps) {
     this.#deps = deps;
   }
 
-  async isEnrolled(userId: string): Promise<boolean> {
-    return (await this.#deps.store.getTotp(userId)) !== undefined;
+  isEnrolled(state: FactorState): boolean {
+    return state.totp;
+  }
+
+  enrollmentRefusal(): string | undefined {
+    return undefined;
+  }
+
+  hint(): string | undefined {
+    return undefined;
+  }
+
+  /** Nothing to send: the app shows the code. */
+  challenge(): Promise<ChallengeOutcome> {
+    return Promise.resolve({ ok: true });
+  }
+
+  landing(request: ChallengeScreenRequest): Promise<ScreenResult> {
+    return Promise.resolve(totpCodePage(request.user));
+  }
+
+  begin(): Promise<ScreenResult> {
+    return Promise.resolve(redirect(this.entry.challenge));
   }
 
   async verify(userId: string, input: string): Promise<VerifyOutcome> {
@@ -54,7 +94,11 @@ export class TotpFactor implements MfaFactor {
   }
 
   /** A new secret for this enrollment, kept sealed until a code confirms it (re-shown on refresh). */
-  async startEnrollment(user: User, enrollmentId: string): Promise<TotpSetup> {
+  async startEnrollment(enrollment: Enrollment): Promise<StartOutcome<TotpSetup>> {
+    return { ok: true, setup: await this.setupFor(enrollment.user, enrollment.context.interactionId) };
+  }
+
+  async setupFor(user: User, enrollmentId: string): Promise<TotpSetup> {
     const { flow, box, issuer } = this.#deps;
     const key = pendingKey(enrollmentId, user.id);
     const pending = await flow.get(key);
@@ -71,9 +115,9 @@ export class TotpFactor implements MfaFactor {
    * Commits the pending secret once a correct code proves the app has it, and only if the account's
    * factors are still at `factorVersion` (the state the caller decided on).
    */
-  async confirmEnrollment(user: User, enrollmentId: string, input: string, factorVersion: number): Promise<EnrollOutcome> {
+  async confirmEnrollment({ user, context, factorVersion }: Enrollment, input: string): Promise<EnrollOutcome> {
     const { flow, box, store, clock } = this.#deps;
-    const key = pendingKey(enrollmentId, user.id);
+    const key = pendingKey(context.interactionId, user.id);
     const pending = await flow.get(key);
     if (typeof pending?.['sealed'] !== 'string') return { ok: false, reason: 'invalid' };
     const secret = box.open(pending['sealed'], user.id);

@@ -56,12 +56,12 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
   it('remembers the preferred method', async () => {
     assert.equal((await s.factors.factorsOf('u')).preferred, undefined);
     await s.factors.setPreferredMethod('u', 'totp');
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recoveringSession: undefined });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recoveringSession: undefined, recoveryCode: false });
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
     await s.factors.savePhone('u', phone);
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recoveringSession: undefined });
-    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recoveringSession: undefined, recoveryCode: false });
+    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false });
     await s.factors.removePhone('u');
     assert.equal(await s.factors.getPhone('u'), undefined);
   });

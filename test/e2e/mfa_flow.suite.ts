@@ -181,6 +181,19 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.equal((await third.post(`/interaction/${uid3}/mfa/recovery`, { recovery_code: recoveryCode })).status, 401);
   });
 
+  it('a reset removes every factor and the recovery code: the next sign-in sets up again', async () => {
+    await issueRecoveryCode(running, 'usr_hank');
+    const before = await running.idp.stores.mfaFactors.factorsOf('usr_hank');
+    assert.deepEqual([before.totp, before.phone !== undefined, before.recoveryCode], [true, true, true]);
+    await running.idp.mfa.resetAllFactors('usr_hank');
+    const after = await running.idp.stores.mfaFactors.factorsOf('usr_hank');
+    assert.deepEqual([after.totp, after.phone, after.recoveryCode], [false, undefined, false]);
+    const browser = new Browser(running.issuer);
+    const { page } = await passwordStep(browser, (await authorizationRequest(rp, CLIENTS.web)).url, 'hank@summit.test', 'hank-password-1');
+    assert.match(page.body, /Two-Factor Authentication Required/);
+    assert.doesNotMatch(page.body, /Skip for now/);
+  });
+
   it('20 parallel submissions of one recovery code: exactly one success', async () => {
     const issued = await running.idp.stores.mfaFactors.getTotp('usr_erin');
     assert.ok(issued);

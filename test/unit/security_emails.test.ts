@@ -23,6 +23,19 @@ describe('security emails name the method that changed', () => {
     });
   }
 
+  it('the recovery code email names no one method: every method was removed', () => {
+    const email = securityEmail('mfa.recovery_code_used', USER, 'Groundwork ID', AT, { factor: 'recovery_code' });
+    assert.ok(email);
+    assert.match(email.text, /two-factor methods on your account were removed/);
+    assert.doesNotMatch(email.text, /authenticator/i);
+  });
+
+  it('an event about a method that is not registered names no method', () => {
+    const email = securityEmail('mfa.enrolled', USER, 'Groundwork ID', AT, { factor: 'carrier-pigeon' });
+    assert.ok(email);
+    assert.doesNotMatch(email.text, /authenticator app|phone number/i);
+  });
+
   it('events without an email get none', () => {
     assert.equal(securityEmail('mfa.challenge_failed', USER, 'Groundwork ID', AT, { factor: 'sms' }), undefined);
   });

@@ -71,27 +71,35 @@ describe('TOTP factor', () => {
     const clock = manualClock(1111111109_000);
     const store = new MemoryMfaFactorStore();
     const factor = new TotpFactor({ store, flow: new MemoryFlowStore(clock), box: new SecretBox(parseEncryptionKeys(undefined)), issuer: 'Groundwork ID', clock });
-    const setup = await factor.startEnrollment(user, 'interaction-1');
+    // An enrollment decided on `factorVersion`, in the sign-in `interactionId`.
+    const enrollment = (interactionId: string, factorVersion: number) => ({
+      user,
+      allowed: { totp: true as const, sms: { allowed: true as const, onlyCountries: 'default' as const } },
+      factorVersion,
+      context: { interactionId, ip: '127.0.0.1', userAgent: 'test' },
+    });
+    const enrolled = async () => factor.isEnrolled(await store.factorsOf(user.id));
+    const setup = await factor.setupFor(user, 'interaction-1');
     assert.equal(setup.setupKey.length, 32, '20 bytes in base32');
-    assert.equal((await factor.startEnrollment(user, 'interaction-1')).setupKey, setup.setupKey);
-    assert.notEqual((await factor.startEnrollment(user, 'interaction-2')).setupKey, setup.setupKey);
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', '000000', 0), { ok: false, reason: 'invalid' });
-    assert.equal(await factor.isEnrolled(user.id), false);
+    assert.equal((await factor.setupFor(user, 'interaction-1')).setupKey, setup.setupKey);
+    assert.notEqual((await factor.setupFor(user, 'interaction-2')).setupKey, setup.setupKey);
+    assert.deepEqual(await factor.confirmEnrollment(enrollment('interaction-1', 0), '000000'), { ok: false, reason: 'invalid' });
+    assert.equal(await enrolled(), false);
     const { generate } = await import('otplib');
     const code = await generate({ secret: setup.setupKey, epoch: 1111111109 });
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-1', code, 0), { ok: true });
-    assert.equal(await factor.isEnrolled(user.id), true);
+    assert.deepEqual(await factor.confirmEnrollment(enrollment('interaction-1', 0), code), { ok: true });
+    assert.equal(await enrolled(), true);
     assert.equal((await factor.verify(user.id, code)).ok, false, 'the enrollment code cannot be replayed to log in');
 
     // A second app replaces the first, once verified, when committed on the current factors' version;
     // an enrollment decided on the version before the first one stores nothing.
-    const next = await factor.startEnrollment(user, 'interaction-3');
+    const next = await factor.setupFor(user, 'interaction-3');
     clock.advance(30_000);
     const nextCode = await generate({ secret: next.setupKey, epoch: 1111111139 });
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-3', nextCode, 0), { ok: false, reason: 'stale' });
-    const replacement = await factor.startEnrollment(user, 'interaction-4');
+    assert.deepEqual(await factor.confirmEnrollment(enrollment('interaction-3', 0), nextCode), { ok: false, reason: 'stale' });
+    const replacement = await factor.setupFor(user, 'interaction-4');
     const replacementCode = await generate({ secret: replacement.setupKey, epoch: 1111111139 });
-    assert.deepEqual(await factor.confirmEnrollment(user, 'interaction-4', replacementCode, (await store.factorsOf(user.id)).version), { ok: true });
+    assert.deepEqual(await factor.confirmEnrollment(enrollment('interaction-4', (await store.factorsOf(user.id)).version), replacementCode), { ok: true });
     clock.advance(30_000);
     assert.equal((await factor.verify(user.id, await generate({ secret: setup.setupKey, epoch: 1111111169 }))).ok, false, 'the old app no longer works');
     assert.equal((await factor.verify(user.id, await generate({ secret: replacement.setupKey, epoch: 1111111169 }))).ok, true);
