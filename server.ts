@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { createIdp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { startupWarnings } from './config/startup_warnings.ts';
-import { createLogger } from './ops/logger.ts';
+import { createLogger } from './lib/logger.ts';
 import { SeedError } from './seed/schema.ts';
 
 let config;

@@ -2,7 +2,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { memoryLimiters, redisLimiters, type LimiterFactory } from '../security/login_throttle.ts';
+import { memoryLimiters, redisLimiters, type LimiterFactory } from '../directory/login_throttle.ts';
 import type { AuditLog } from '../audit/audit_log.ts';
 import type { FlowStore, MfaFactorStore, MfaLockoutStore, SmsCodeStore } from '../mfa/store.ts';
 import { MemoryAuditLog } from './memory/audit_log.ts';

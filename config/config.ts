@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseCookieKeys, parseEncryptionKeys, parseSigningKeys, type EncryptionKey, type SigningJwks } from './keys.ts';
-import { sanitizeTotpIssuer } from '../mfa/factors/totp_uri.ts';
-import { DEFAULT_SMS_COUNTRIES } from '../mfa/sms_rules.ts';
+import { sanitizeTotpIssuer } from '../mfa/factors/totp/uri.ts';
+import { DEFAULT_SMS_COUNTRIES } from '../mfa/factors/sms/rules.ts';
 
 /** Every environment variable the service reads. `.env.example` documents each one. */
 const EnvSchema = z.object({

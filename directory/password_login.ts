@@ -1,4 +1,4 @@
-import type { LoginThrottle } from '../security/login_throttle.ts';
+import type { LoginThrottle } from './login_throttle.ts';
 import { verifyPassword } from './passwords.ts';
 import type { DirectoryStore } from './store.ts';
 import type { User } from './types.ts';

@@ -4,8 +4,8 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
-import type { LoginThrottle } from '../security/login_throttle.ts';
-import type { Mfa } from '../mfa/mfa.ts';
+import type { LoginThrottle } from '../directory/login_throttle.ts';
+import type { Mfa } from '../mfa/service.ts';
 import type { Clock } from '../lib/clock.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import type { MfaMethod } from '../mfa/factor.ts';
 import type { ChallengeScreenRequest, OtherWay, ScreenResult, ScreenRoute } from '../mfa/screens.ts';
 import type { MethodId } from '../mfa/registry.ts';
-import { renderPage } from '../views/render.ts';
+import { renderPage } from './render.ts';
 import { interactionAccountId, type InteractionContext, type InteractionDeps } from './context.ts';
 import { refuseEnrollment } from './mfa_enroll/opening.ts';
 import { attemptContext, challengeDetailsOf, enrollDetailsOf, factorContext, finishMfa, redirectWithin, showLocked } from './mfa/flow.ts';
@@ -25,13 +26,13 @@ export async function runEnrollScreen(ctx: InteractionContext, deps: Interaction
     .filter((other) => other.id !== method.id && other.enrollmentRefusal(decided.allowed) === undefined)
     .map((other) => ({ label: other.texts.setUpInstead.label, note: other.texts.setUpInstead.note, path: other.entry.enroll }));
   const result = await screen.handle({ form: ctx.request.body, context, others, enrollment, confirm: (code) => deps.mfa.confirmEnrollment(enrollment, method.id, code) });
-  await respond(ctx, deps, result);
+  await respond(ctx, deps, method, result);
 }
 
 /** A challenge screen: only for a method the gate offered this sign-in. */
 export async function runChallengeScreen(ctx: InteractionContext, deps: InteractionDeps, method: MfaMethod<MethodId>, handle: (request: ChallengeScreenRequest) => Promise<ScreenResult>): Promise<void> {
   const request = await challengeRequest(ctx, deps, method);
-  await respond(ctx, deps, await handle(request));
+  await respond(ctx, deps, method, await handle(request));
 }
 
 async function challengeRequest(ctx: InteractionContext, deps: InteractionDeps, method: MfaMethod<MethodId>): Promise<ChallengeScreenRequest> {
@@ -49,11 +50,12 @@ async function challengeRequest(ctx: InteractionContext, deps: InteractionDeps, 
   return { form: ctx.request.body, context, others, user, hint: decided.hints[method.id], attempt: (code) => deps.mfa.attempt(userId, method.id, code, context) };
 }
 
-export async function respond(ctx: InteractionContext, deps: InteractionDeps, result: ScreenResult): Promise<void> {
+async function respond(ctx: InteractionContext, deps: InteractionDeps, method: MfaMethod<MethodId>, result: ScreenResult): Promise<void> {
   switch (result.kind) {
     case 'page':
       if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));
-      renderPage(ctx, result.view, { title: result.title, status: result.status ?? 200 }, { uid: ctx.state.interaction.uid, ...result.data });
+      // A method's templates are in its own folder.
+      renderPage(ctx, join(method.viewsDir, result.view), { title: result.title, status: result.status ?? 200 }, { uid: ctx.state.interaction.uid, ...result.data });
       return;
     case 'redirect':
       redirectWithin(ctx, result.path);

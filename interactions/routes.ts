@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { ScreenRoute } from '../mfa/screens.ts';
 import { abortInteraction } from './abort.ts';
-import { grantConsent } from './consent.ts';
+import { grantConsent } from './consent/consent.ts';
 import { loadInteraction, type InteractionContext, type InteractionDeps, type InteractionHandler, type InteractionState } from './context.ts';
 import { formBody } from './forms.ts';
 import { submitEmail } from './login/email.ts';

@@ -1,4 +1,4 @@
-import { consentScreenNeeded, grantConsent, showConsent } from './consent.ts';
+import { consentScreenNeeded, grantConsent, showConsent } from './consent/consent.ts';
 import { clientOf, type InteractionContext, type InteractionDeps } from './context.ts';
 import { showEmailPage } from './login/email.ts';
 import { showChallenge } from './mfa/challenge.ts';

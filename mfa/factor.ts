@@ -1,6 +1,6 @@
 import type { User } from '../directory/types.ts';
 import type { AllowedMethods } from './policy.ts';
-import type { RequestMeta } from './security_events.ts';
+import type { RequestMeta } from '../audit/security_events.ts';
 import type { FactorState } from './store.ts';
 import type { ChallengeScreenRequest, ScreenResult, ScreenRoute } from './screens.ts';
 

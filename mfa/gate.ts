@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACR, AMR, FIRST_FACTOR_AMR } from '../provider/acr.ts';
+import { ACR, AMR, FIRST_FACTOR_AMR } from './assurance.ts';
 import type { MfaRequirement } from './policy.ts';
 
 export interface SessionAuth {

@@ -1,8 +1,8 @@
 import type { MfaLimits } from '../config/config.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { LimiterFactory } from '../security/login_throttle.ts';
+import type { LimiterFactory } from '../directory/login_throttle.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { givePointBack, takePoint } from '../security/take_point.ts';
+import { givePointBack, takePoint } from '../lib/take_point.ts';
 import type { LockState, MfaLockoutStore } from './store.ts';
 
 /** Minutes of the `level`-th lockout (1-based); the last configured value repeats. */

@@ -1,16 +1,16 @@
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
-import type { Metrics } from '../ops/metrics.ts';
-import type { SmsGateway } from '../notifications/sms_gateway.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { SmsGateway } from '../adapters/sms_gateway.ts';
 import type { MfaFactor, MfaMethod } from './factor.ts';
-import { RecoveryCodeFactor } from './factors/recovery_code.ts';
-import { SmsFactor, smsUsable } from './factors/sms.ts';
-import { SMS_EMAILS, SMS_TEXTS } from './factors/sms_screens.ts';
-import { TotpFactor } from './factors/totp.ts';
-import { TOTP_EMAILS, TOTP_TEXTS } from './factors/totp_screens.ts';
-import type { PhoneKey } from './phone_key.ts';
-import type { SecurityEvents } from './security_events.ts';
-import type { SmsSendLimits } from './sms_send_limits.ts';
+import { RecoveryCodeFactor } from './factors/recovery_code/recovery_code.ts';
+import { SmsFactor, smsUsable } from './factors/sms/sms.ts';
+import { SMS_EMAILS, SMS_TEXTS } from './factors/sms/screens.ts';
+import { TotpFactor } from './factors/totp/totp.ts';
+import { TOTP_EMAILS, TOTP_TEXTS } from './factors/totp/screens.ts';
+import type { PhoneKey } from './factors/sms/phone_key.ts';
+import type { SecurityEvents } from '../audit/security_events.ts';
+import type { SmsSendLimits } from './factors/sms/send_limits.ts';
 import type { AllowedMethods } from './policy.ts';
 import type { FactorState, FlowStore, MfaFactorStore, SmsCodeStore } from './store.ts';
 

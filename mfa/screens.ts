@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { User } from '../directory/types.ts';
 import type { EnrollOutcome, Enrollment, FactorContext } from './factor.ts';
-import type { AttemptResult } from './mfa.ts';
+import type { AttemptResult } from './service.ts';
 
 /**
  * A method's screens, written without the web framework: a handler gets the posted form and the

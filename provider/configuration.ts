@@ -1,6 +1,6 @@
 import { errors, type ClientMetadata, type Configuration, type FindAccount, type AdapterFactory, type KoaContextWithOIDC } from 'oidc-provider';
 import { acrClaimProblem, essentialAcrUnmet } from '../mfa/gate.ts';
-import { ACR } from './acr.ts';
+import { ACR } from '../mfa/assurance.ts';
 import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
 import { outgoingFetch } from './outgoing_fetch.ts';

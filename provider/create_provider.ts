@@ -1,5 +1,5 @@
 import Provider from 'oidc-provider';
-import { sameSiteLaxWithoutTls } from '../ops/same_site_fallback.ts';
+import { sameSiteLaxWithoutTls } from './same_site_fallback.ts';
 import { assertRequestedAcr } from './asserted_acr.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
 import { revokeOfflineGrantsOnLogout } from './logout_revokes_offline.ts';

@@ -1,4 +1,4 @@
-import { AMR } from './acr.ts';
+import { AMR } from '../mfa/assurance.ts';
 
 /** What a refresh is checked against: how the chain authenticated, and the account's state now. */
 export interface RefreshCheck {

@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import type { SignIns } from '../mfa/mfa.ts';
+import type { SignIns } from '../mfa/service.ts';
 
 /**
  * Ends a sign-in and its browser session on oidc-provider. The session is found by its uid, which

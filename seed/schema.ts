@@ -6,7 +6,7 @@ import { DOMAIN_PROBLEM_MESSAGES, EMAIL_PROBLEM_MESSAGES, emailLookupKey, parseD
 import { isLoopbackUrl } from '../lib/loopback.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
 import { authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
-import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/sms_rules.ts';
+import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/factors/sms/rules.ts';
 
 const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digits, "_", "." or "-"');
 const IsoDate = z.iso.date();

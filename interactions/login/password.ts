@@ -1,6 +1,6 @@
 import { loginWithPassword } from '../../directory/password_login.ts';
-import { ACR, AMR } from '../../provider/acr.ts';
-import { renderPage } from '../../views/render.ts';
+import { ACR, AMR } from '../../mfa/assurance.ts';
+import { renderPage } from '../render.ts';
 import { PasswordForm, readForm } from '../forms.ts';
 import { finishInteraction, type InteractionContext, type InteractionDeps } from '../context.ts';
 import { showPasswordPage } from './email.ts';

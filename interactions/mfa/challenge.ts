@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isMethodId, type MethodId } from '../../mfa/registry.ts';
-import { renderPage } from '../../views/render.ts';
+import { renderPage } from '../render.ts';
 import { interactionAccountId, type InteractionContext, type InteractionDeps } from '../context.ts';
 import { readForm } from '../forms.ts';
 import { runChallengeScreen } from '../method_screens.ts';
@@ -23,7 +23,7 @@ export async function showChallenge(ctx: InteractionContext, deps: InteractionDe
     await runChallengeScreen(ctx, deps, method, (request) => method.landing(request));
     return;
   }
-  renderPage(ctx, 'mfa_choose', { title: 'How Do You Want to Verify Your Identity' }, {
+  renderPage(ctx, 'mfa/mfa_choose', { title: 'How Do You Want to Verify Your Identity' }, {
     uid: ctx.state.interaction.uid,
     choices: decided.methods.map((id) => ({ id, label: deps.mfa.method(id).texts.choice, hint: decided.hints[id] })),
     preferred: decided.preferred,
@@ -40,7 +40,7 @@ export async function chooseMethod(ctx: InteractionContext, deps: InteractionDep
 
 /** "Use a recovery code". */
 export function showRecoveryEntry(ctx: InteractionContext, error?: { message: string; status: number }): Promise<void> {
-  renderPage(ctx, 'recovery_code_enter', { title: 'Use a Recovery Code', status: error?.status ?? 200 }, {
+  renderPage(ctx, 'mfa/recovery_code_enter', { title: 'Use a Recovery Code', status: error?.status ?? 200 }, {
     uid: ctx.state.interaction.uid,
     error: error?.message,
   });

@@ -1,10 +1,10 @@
 import { MFA_PROMPT_REASONS } from '../../provider/interaction_policy.ts';
 import { ChallengeDetails, EnrollDetails } from '../../mfa/decision.ts';
 import { assuranceAfterMfa } from '../../mfa/gate.ts';
-import type { AttemptContext } from '../../mfa/mfa.ts';
+import type { AttemptContext } from '../../mfa/service.ts';
 import type { FactorContext } from '../../mfa/factor.ts';
 import { acrClaimFromParam } from '../../mfa/gate.ts';
-import { renderPage } from '../../views/render.ts';
+import { renderPage } from '../render.ts';
 import { finishInteraction, interactionAccountId, type InteractionContext, type InteractionDeps } from '../context.ts';
 
 const NOT_AVAILABLE = 'This step is not available right now. Go back to the application and sign in again.';

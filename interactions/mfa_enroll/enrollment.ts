@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { renderPage } from '../../views/render.ts';
+import { renderPage } from '../render.ts';
 import { finishInteraction, interactionAccountId, type InteractionContext, type InteractionDeps } from '../context.ts';
 import { readForm } from '../forms.ts';
 import { enrollDetailsOf, factorContext, finishMfa } from '../mfa/flow.ts';
@@ -10,7 +10,7 @@ const RecoveryAckForm = z.object({ saved: z.literal('yes') });
 /** "Two-Factor Authentication Required", with "Skip for now" only when the gate allowed it. */
 export function showEnrollmentRequired(ctx: InteractionContext): Promise<void> {
   const decided = enrollDetailsOf(ctx);
-  renderPage(ctx, 'mfa_required', { title: 'Two-Factor Authentication Required' }, {
+  renderPage(ctx, 'mfa_enroll/mfa_required', { title: 'Two-Factor Authentication Required' }, {
     uid: ctx.state.interaction.uid,
     deadline: decided.deadline,
     canSkip: decided.canSkip,
@@ -44,7 +44,7 @@ export async function showMethods(ctx: InteractionContext, deps: InteractionDeps
     refuseEnrollment(ctx, opening.reason);
     return;
   }
-  renderPage(ctx, 'mfa_methods', { title: 'Select an Authentication Method' }, {
+  renderPage(ctx, 'mfa_enroll/mfa_methods', { title: 'Select an Authentication Method' }, {
     uid: ctx.state.interaction.uid,
     recovered: decided.recovery === 'here',
     methods: deps.mfa.methods.map((method) => ({
@@ -66,7 +66,7 @@ async function pendingRecoveryCode(ctx: InteractionContext, deps: InteractionDep
 /** "Save Your Recovery Code". */
 export async function showRecoveryCode(ctx: InteractionContext, deps: InteractionDeps): Promise<void> {
   const code = await pendingRecoveryCode(ctx, deps);
-  renderPage(ctx, 'recovery_code_save', { title: 'Save Your Recovery Code' }, { uid: ctx.state.interaction.uid, code });
+  renderPage(ctx, 'mfa_enroll/recovery_code_save', { title: 'Save Your Recovery Code' }, { uid: ctx.state.interaction.uid, code });
 }
 
 export async function downloadRecoveryCode(ctx: InteractionContext, deps: InteractionDeps): Promise<void> {
@@ -81,7 +81,7 @@ export async function downloadRecoveryCode(ctx: InteractionContext, deps: Intera
 export async function acknowledgeRecoveryCode(ctx: InteractionContext, deps: InteractionDeps): Promise<void> {
   const code = await pendingRecoveryCode(ctx, deps);
   if (!readForm(ctx, RecoveryAckForm).ok) {
-    renderPage(ctx, 'recovery_code_save', { title: 'Save Your Recovery Code', status: 400 }, {
+    renderPage(ctx, 'mfa_enroll/recovery_code_save', { title: 'Save Your Recovery Code', status: 400 }, {
       uid: ctx.state.interaction.uid,
       code,
       error: 'Confirm that you have saved this code before you continue.',

@@ -1,5 +1,5 @@
-import type { EnrollmentOpening } from '../../mfa/mfa.ts';
-import { renderPage } from '../../views/render.ts';
+import type { EnrollmentOpening } from '../../mfa/service.ts';
+import { renderPage } from '../render.ts';
 import type { InteractionContext } from '../context.ts';
 import { redirectWithin } from '../mfa/flow.ts';
 
@@ -24,6 +24,6 @@ export function refuseEnrollment(ctx: InteractionContext, reason: Extract<Enroll
       return;
     case 'stale':
       ctx.state.log.warn({ event: 'mfa.stale_enrollment_refused', userId }, 'enrollment refused: the account has a factor now');
-      renderPage(ctx, 'mfa_already_enrolled', { title: 'Two-Factor Authentication Is Already Set Up', status: 409 }, { uid: ctx.state.interaction.uid });
+      renderPage(ctx, 'mfa_enroll/mfa_already_enrolled', { title: 'Two-Factor Authentication Is Already Set Up', status: 409 }, { uid: ctx.state.interaction.uid });
   }
 }

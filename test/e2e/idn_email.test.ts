@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
-import { ACR } from '../../provider/acr.ts';
+import { ACR } from '../../mfa/assurance.ts';
 import { onEachBackend } from '../helpers/backends.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects, loginToCallback, openAuthorization, submitCredentials } from '../helpers/flows.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
-import { RecoveryCodeFactor } from '../../mfa/factors/recovery_code.ts';
-import { ACR } from '../../provider/acr.ts';
+import { RecoveryCodeFactor } from '../../mfa/factors/recovery_code/recovery_code.ts';
+import { ACR } from '../../mfa/assurance.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
-import { ACR } from '../../provider/acr.ts';
+import { ACR } from '../../mfa/assurance.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects, loginToCallback } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
-import { ACR } from '../../provider/acr.ts';
+import { ACR } from '../../mfa/assurance.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { CLIENT_ORIGIN, followRedirects, loginToCallback, openAuthorization, submitCredentials } from '../helpers/flows.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';

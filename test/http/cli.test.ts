@@ -30,7 +30,7 @@ describe('command line', () => {
     assert.match(started.stderr, /^ {2}users\[0\]\.password: at least 8 characters$/m);
     assert.doesNotMatch(started.stderr, /\bat .*\.ts:\d+/, 'no stack trace');
     // The seed command rejects the file before it connects anywhere, so any REDIS_URL will do.
-    const seeded = run('seed/cli.ts', [file], { REDIS_URL: 'redis://127.0.0.1:1', MFA_ENCRYPTION_KEYS: KEY });
+    const seeded = run('tools/seed.ts', [file], { REDIS_URL: 'redis://127.0.0.1:1', MFA_ENCRYPTION_KEYS: KEY });
     assert.equal(seeded.status, 1);
     assert.equal(started.stderr, seeded.stderr);
   });
@@ -40,7 +40,7 @@ describe('command line', () => {
 
     it('imports the demo seed into Redis', async () => {
       const prefix = `${redis().prefix}seed:`;
-      const result = run('seed/cli.ts', [join(ROOT, 'seed', 'demo.json')], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
+      const result = run('tools/seed.ts', [join(ROOT, 'seed', 'demo.json')], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /Imported 3 companies, \d+ users and 0 clients/);
       const client = createClient({ url: redis().url });
@@ -56,7 +56,7 @@ describe('command line', () => {
       const prefix = `${redis().prefix}bad:`;
       const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'bad.json');
       writeFileSync(file, JSON.stringify({ companies: [], users: [{ email: 'a@b.test', name: 'A', password: 'long enough', memberships: [{ company: 'nope' }] }] }));
-      const result = run('seed/cli.ts', [file], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY });
+      const result = run('tools/seed.ts', [file], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY });
       assert.equal(result.status, 1);
       assert.match(result.stderr, /users\[0\]\.memberships\[0\]\.company: unknown company "nope"/);
       const client = createClient({ url: redis().url });
@@ -69,7 +69,7 @@ describe('command line', () => {
     });
 
     it('needs REDIS_URL', () => {
-      const result = run('seed/cli.ts', [join(ROOT, 'seed', 'demo.json')], {});
+      const result = run('tools/seed.ts', [join(ROOT, 'seed', 'demo.json')], {});
       assert.equal(result.status, 1);
       assert.match(result.stderr, /REDIS_URL is not set/);
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { User } from '../../directory/types.ts';
-import { smtpMailer } from '../../notifications/mailer.ts';
-import { securityEmail } from '../../notifications/security_emails.ts';
+import { smtpMailer } from '../../adapters/mail.ts';
+import { securityEmail } from '../../mfa/security_emails.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
 
 const FROM = 'Groundwork ID <no-reply@localhost>';

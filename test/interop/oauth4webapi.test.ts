@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { manualClock } from '../../lib/clock.ts';
-import { ACR } from '../../provider/acr.ts';
+import { ACR } from '../../mfa/assurance.ts';
 import { Browser } from '../helpers/browser.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
 import { assertSignedOut, confirmLogout, ERIN, loginWithPasswordAndTotp } from '../helpers/interop.ts';

@@ -4,8 +4,8 @@ import { ClientOfflineError } from 'redis';
 import { parseEmailAddress, type EmailAddress } from '../../directory/email_address.ts';
 import { loginRouteFor } from '../../directory/login_route.ts';
 import { verifyPassword, hashPassword } from '../../directory/passwords.ts';
-import { consentScreenNeeded, missingGrants } from '../../interactions/consent.ts';
-import { errorPageFor } from '../../ops/error_pages.ts';
+import { consentScreenNeeded, missingGrants } from '../../interactions/consent/consent.ts';
+import { errorPageFor } from '../../interactions/middleware/error_pages.ts';
 import { pkceRequired, toClientMetadata, type ClientRegistration } from '../../provider/clients.ts';
 
 describe('where an email logs in', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { MemoryMfaFactorStore } from '../../adapters/memory/mfa_store.ts';
 import { parseEncryptionKeys } from '../../config/keys.ts';
 import { SecretBox } from '../../lib/secret_box.ts';
-import { formatRecoveryCode, normalizeRecoveryCode, RecoveryCodeFactor } from '../../mfa/factors/recovery_code.ts';
+import { formatRecoveryCode, normalizeRecoveryCode, RecoveryCodeFactor } from '../../mfa/factors/recovery_code/recovery_code.ts';
 
 const key = (id: string, fill: number) => `${id}:${Buffer.alloc(32, fill).toString('base64')}`;
 

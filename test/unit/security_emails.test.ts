@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AuditEventType } from '../../audit/audit_log.ts';
 import type { User } from '../../directory/types.ts';
-import { securityEmail } from '../../notifications/security_emails.ts';
+import { securityEmail } from '../../mfa/security_emails.ts';
 
 const USER = { id: 'usr_1', email: 'pat@acme.test', name: 'Pat Doe' } as User;
 const AT = new Date(Date.UTC(2026, 10, 23, 12, 0, 0));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { SmsSendError, twilioGateway } from '../../notifications/sms_gateway.ts';
+import { SmsSendError, twilioGateway } from '../../adapters/sms_gateway.ts';
 import { TwilioStub } from '../helpers/twilio_stub.ts';
 
 describe('Twilio gateway (against a local stub of the Messages API)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { checkSmsNumber, maskPhone, type SmsRefusal } from '../../mfa/sms_rules.ts';
+import { checkSmsNumber, maskPhone, type SmsRefusal } from '../../mfa/factors/sms/rules.ts';
 import type { AllowedMethods } from '../../mfa/policy.ts';
-import { smsText } from '../../mfa/factors/sms.ts';
+import { smsText } from '../../mfa/factors/sms/sms.ts';
 
 const DEFAULT_COUNTRIES = ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK'];
 const anyone: AllowedMethods['sms'] = { allowed: true, onlyCountries: 'default' };

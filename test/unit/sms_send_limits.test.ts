@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import type { RedisClient } from '../../adapters/redis/client.ts';
 import type { SmsLimits } from '../../config/config.ts';
-import { SmsSendLimits, type SendSubject } from '../../mfa/sms_send_limits.ts';
-import { memoryLimiters, redisLimiters, type LimiterFactory } from '../../security/login_throttle.ts';
+import { SmsSendLimits, type SendSubject } from '../../mfa/factors/sms/send_limits.ts';
+import { memoryLimiters, redisLimiters, type LimiterFactory } from '../../directory/login_throttle.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 
 const GENEROUS: SmsLimits = {

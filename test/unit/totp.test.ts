@@ -4,8 +4,8 @@ import { parseEncryptionKeys } from '../../config/keys.ts';
 import type { User } from '../../directory/types.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { SecretBox } from '../../lib/secret_box.ts';
-import { TotpFactor } from '../../mfa/factors/totp.ts';
-import { groupSetupKey, totpUri } from '../../mfa/factors/totp_uri.ts';
+import { TotpFactor } from '../../mfa/factors/totp/totp.ts';
+import { groupSetupKey, totpUri } from '../../mfa/factors/totp/uri.ts';
 
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // ASCII "12345678901234567890"
 const user: User = { id: 'u1', email: 'alice@acme.test', emailVerified: true, name: 'A', givenName: undefined, familyName: undefined, passwordHash: undefined, status: 'active' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AllowedMethods } from '../../mfa/policy.ts';
-import { DEFAULT_SMS_COUNTRIES } from '../../mfa/sms_rules.ts';
+import { DEFAULT_SMS_COUNTRIES } from '../../mfa/factors/sms/rules.ts';
 import type { MethodId, PhoneRecord } from '../../mfa/store.ts';
 import { enrollmentVerdict, usableMethods } from '../../mfa/usable_methods.ts';
 

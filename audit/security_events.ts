@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { AuditEventType, AuditLog } from './audit_log.ts';
+import type { DirectoryStore } from '../directory/store.ts';
+import type { User } from '../directory/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Mailer } from '../adapters/mail.ts';
+import { securityEmail } from '../mfa/security_emails.ts';
+
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+/**
+ * Records a security event: always in the audit log (a failure there fails the request), and by
+ * email where the user must know. A mail failure is logged, not raised: the user has already
+ * changed their factor, and refusing the login would not undo it.
+ */
+export interface SecurityEventDeps {
+  audit: AuditLog;
+  mailer: Mailer;
+  directory: DirectoryStore;
+  clock: Clock;
+  logger: Logger;
+  productName: string;
+}
+
+export class SecurityEvents {
+  readonly #deps: SecurityEventDeps;
+
+  constructor(deps: SecurityEventDeps) {
+    this.#deps = deps;
+  }
+
+  async record(type: AuditEventType, user: User, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
+    const { audit, mailer, directory, clock, logger, productName } = this.#deps;
+    const at = clock();
+    const companyIds = (await directory.membershipsOfUser(user.id)).filter((m) => m.status === 'active').map((m) => m.companyId);
+    await audit.record({ type, userId: user.id, companyIds, at, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
+    logger.info({ event: type, userId: user.id }, 'security event');
+    const email = securityEmail(type, user, productName, new Date(at), detail);
+    if (!email) return;
+    try {
+      await mailer.send({ to: user.email, ...email });
+    } catch (err) {
+      logger.error({ err, event: type, userId: user.id }, 'security email not sent');
+    }
+  }
+}

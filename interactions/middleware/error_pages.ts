@@ -1,0 +1,88 @@
+import type { Context, Middleware } from 'koa';
+import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../../adapters/redis/client.ts';
+import { renderPage } from '../render.ts';
+import { RequestDeadlineExceeded } from './request_deadline.ts';
+import { requestLogger } from './request_log.ts';
+
+export interface ErrorPage {
+  status: number;
+  title: string;
+  message: string;
+  action?: { href: string; label: string };
+}
+
+const START_AGAIN = { href: '/', label: 'Start again' };
+
+const CLIENT_ERROR_TITLES: Record<number, string> = {
+  400: 'Something is missing',
+  404: 'Page not found',
+  405: 'Not allowed',
+  413: 'Too much data',
+  415: 'Unsupported form',
+};
+
+/**
+ * Maps any error onto the page a person sees. Only client errors (4xx) show their own message; the
+ * rest are generic, so internal details never reach the browser.
+ */
+export function errorPageFor(err: unknown): ErrorPage {
+  if (isStoreUnavailable(err) || err instanceof RequestDeadlineExceeded) {
+    return {
+      status: 503,
+      title: 'Temporarily unavailable',
+      message: 'We cannot sign you in right now. Nothing was lost: please try again in a minute.',
+      action: START_AGAIN,
+    };
+  }
+  if (err instanceof errors.SessionNotFound) {
+    return {
+      status: 400,
+      title: 'Your sign-in has expired',
+      message: 'This sign-in page is no longer valid: it timed out or was already used. Return to the application and sign in again.',
+      action: START_AGAIN,
+    };
+  }
+  const status = httpStatusOf(err);
+  if (status >= 400 && status < 500) {
+    const message = err instanceof Error && 'expose' in err && err.expose === true ? err.message : 'The request could not be processed.';
+    return { status, title: CLIENT_ERROR_TITLES[status] ?? 'Request not accepted', message };
+  }
+  return { status: 500, title: 'Something went wrong', message: 'An unexpected error occurred. Please try again.', action: START_AGAIN };
+}
+
+export function renderErrorPage(ctx: Context, page: ErrorPage): void {
+  renderPage(ctx, 'message', { status: page.status, title: page.title }, {
+    message: page.message,
+    tone: 'error',
+    action: page.action,
+    reference: ctx.response.get('X-Request-Id') || undefined,
+  });
+}
+
+/** Outermost middleware: branded pages for errors thrown by our routes and for unknown paths. */
+export function errorPages(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null) {
+        renderErrorPage(ctx, { status: 404, title: 'Page not found', message: 'There is nothing at this address.', action: START_AGAIN });
+      }
+    } catch (err) {
+      const page = errorPageFor(err);
+      const log = requestLogger(ctx.state, logger);
+      if (page.status >= 500) log.error({ err }, 'request failed');
+      else log.info({ status: page.status, error: err instanceof Error ? err.name : 'unknown' }, 'request refused');
+      renderErrorPage(ctx, page);
+    }
+  };
+}
+
+function httpStatusOf(err: unknown): number {
+  if (err && typeof err === 'object') {
+    const status = 'status' in err ? err.status : 'statusCode' in err ? err.statusCode : undefined;
+    if (typeof status === 'number') return status;
+  }
+  return 500;
+}

@@ -1,0 +1,54 @@
+import type { AuditEventType } from '../audit/audit_log.ts';
+import type { User } from '../directory/types.ts';
+import { methodEmails } from './registry.ts';
+
+interface EmailTemplate {
+  subject: string;
+  body: string;
+}
+
+const NOT_YOU = 'If this was not you, contact your company administrator right away.';
+
+/** Events about one method take its texts, from the registry; the method is named in `detail.factor`. */
+const METHOD_EVENTS: Partial<Record<AuditEventType, 'enrolled' | 'replaced'>> = {
+  'mfa.enrolled': 'enrolled',
+  'mfa.authenticator_replaced': 'replaced',
+};
+
+/** The other events that email the user (ASVS 2.5.5 / 6.3.7). No code, secret or phone number ever appears in them. */
+const TEMPLATES: Partial<Record<AuditEventType, EmailTemplate>> = {
+  'mfa.recovery_code_used': {
+    subject: 'Your recovery code was used',
+    body: 'Your recovery code was used to sign in. It no longer works, and the two-factor methods on your account were removed so new ones can be set up.',
+  },
+  'mfa.recovery_code_issued': {
+    subject: 'You have a new recovery code',
+    body: 'A new recovery code was created for your account. Any previous recovery code no longer works.',
+  },
+  'mfa.locked': {
+    subject: 'Sign-in paused after failed verification attempts',
+    body: 'There were too many failed two-factor verification attempts on your account, so verification is paused for a while.',
+  },
+};
+
+function templateFor(type: AuditEventType, detail: Record<string, string> | undefined): EmailTemplate | undefined {
+  const methodEvent = METHOD_EVENTS[type];
+  if (methodEvent === undefined) return TEMPLATES[type];
+  // An event about a method that is not registered (any more) names no method rather than a wrong one.
+  return methodEmails(detail?.['factor'] ?? '')?.[methodEvent] ?? { subject: 'Your two-factor authentication changed', body: 'A two-factor authentication method on your account was set up or changed.' };
+}
+
+export function securityEmail(
+  type: AuditEventType,
+  user: User,
+  productName: string,
+  at: Date,
+  detail?: Record<string, string>,
+): { subject: string; text: string } | undefined {
+  const template = templateFor(type, detail);
+  if (!template) return undefined;
+  return {
+    subject: `${productName}: ${template.subject}`,
+    text: [`Hello ${user.name},`, '', template.body, `When: ${at.toUTCString()}`, '', NOT_YOU, '', `— ${productName}`].join('\n'),
+  };
+}
