@@ -16,14 +16,15 @@ import { SecurityEvents } from './audit/security_events.ts';
 import { logMailer, smtpMailer, type Mailer } from './adapters/mail.ts';
 import { logGateway, twilioGateway } from './adapters/sms_gateway.ts';
 import { createFactors } from './mfa/registry.ts';
+import { securityEmail } from './mfa/security_emails.ts';
 import { signInsOn } from './provider/sign_ins.ts';
-import { SmsSendLimits } from './mfa/factors/sms/send_limits.ts';
-import { phoneKeyWith } from './mfa/factors/sms/phone_key.ts';
-import { createMetrics, metricsRoute, type Metrics } from './lib/metrics.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { metricsRoute } from './interactions/middleware/metrics_route.ts';
 import { theme } from './views/theme.ts';
 import { errorPages } from './interactions/middleware/error_pages.ts';
 import { healthRoutes } from './interactions/middleware/health.ts';
-import { logClientAuthFailures, logProviderServerErrors } from './provider/provider_errors.ts';
+import { logClientAuthFailures, logProviderServerErrors } from './interactions/middleware/provider_errors.ts';
+import { logoutPages, renderError } from './interactions/provider_pages.ts';
 import { pinPublicOrigin, refuseOtherHosts } from './interactions/middleware/public_origin.ts';
 import { requestDeadline } from './interactions/middleware/request_deadline.ts';
 import { requestLog } from './interactions/middleware/request_log.ts';
@@ -60,7 +61,7 @@ export interface IdpOptions {
 }
 
 function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, metrics: Metrics, logger: Logger, provider: () => Provider): Mfa {
-  const events = new SecurityEvents({ audit: stores.audit, mailer, directory: stores.directory, clock, logger, productName: theme.productName });
+  const events = new SecurityEvents({ audit: stores.audit, mailer, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
   const factors = createFactors({
     store: stores.mfaFactors,
     flow: stores.flow,
@@ -69,13 +70,14 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
     clock,
     events,
     metrics,
-    gateway: config.sms.gateway.kind === 'twilio' ? twilioGateway(config.sms.gateway, logger) : logGateway(logger),
-    limits: new SmsSendLimits(config.sms.limits, stores.limiters),
+    makeLimiter: stores.limiters,
     totpIssuer: config.totpIssuer,
     issuerHost: new URL(config.issuer).host,
-    smsCountries: config.sms.countries,
-    smsPepper: box.deriveKey('sms-code'),
-    phoneKey: phoneKeyWith(box.deriveKey('sms-number')),
+    sms: {
+      gateway: config.sms.gateway.kind === 'twilio' ? twilioGateway(config.sms.gateway, logger) : logGateway(logger),
+      countries: config.sms.countries,
+      limits: config.sms.limits,
+    },
   });
   return new Mfa({
     directory: stores.directory,
@@ -117,6 +119,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
       staticClients: demo ? demoClients(config.issuer) : [],
+      pages: { renderError, logout: logoutPages },
       mfaDecision: (ctx) => {
         const { session } = ctx.oidc;
         if (!session?.accountId) return Promise.resolve({ step: 'none' });

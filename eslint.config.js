@@ -2,6 +2,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers (docs/architecture.md): each outside library stays in its layer, and the domain depends
+// on neither the web layer nor the adapters. test/unit/architecture.test.ts checks the folder graph.
+const KOA = { regex: '^(koa|@koa/.*)$', message: 'Koa stays in the web layer (interactions/) and the wiring (app.ts, server.ts).' };
+const REDIS = { regex: '^redis$', message: 'Redis stays in adapters/.' };
+const SMTP = { regex: '^nodemailer$', message: 'SMTP stays in adapters/.' };
+const EJS = { regex: '^ejs$', message: 'Templates are compiled in views/ (views/templates.ts).' };
+const WEB = { regex: '(^|/)interactions/', message: 'Only the wiring imports the web layer.' };
+const ADAPTERS = { regex: '(^|/)adapters/', message: 'The domain talks to storage and gateways through its interfaces; adapters/ implements them.' };
+const OUTER = { regex: '(^|/)(provider|views)/|^\\.\\./(\\.\\./)*app\\.ts$', message: 'The domain does not depend on the provider, the views or the wiring.' };
+const layer = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -27,6 +38,11 @@ export default tseslint.config(
       ],
     },
   },
+  layer(['mfa/**/*.ts', 'directory/**/*.ts', 'audit/**/*.ts', 'config/**/*.ts', 'lib/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB, ADAPTERS, OUTER]),
+  layer(['provider/**/*.ts', 'seed/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB]),
+  layer(['adapters/**/*.ts'], [KOA, EJS, WEB]),
+  layer(['views/**/*.ts'], [KOA, REDIS, SMTP, WEB]),
+  layer(['interactions/**/*.ts', 'app.ts', 'server.ts'], [REDIS, SMTP, EJS]),
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -1,16 +1,9 @@
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-}
+import type { Mailer } from '../audit/mailer.ts';
 
-/** The notification port. Messages never contain a code or a secret. */
-export interface Mailer {
-  send(message: MailMessage): Promise<void>;
-}
+export type { Mailer };
 
 /** SMTP through nodemailer; `SMTP_URL` is a nodemailer connection URL such as smtp://127.0.0.1:2525. */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {

@@ -1,14 +1,11 @@
 import type { Logger } from 'pino';
 import type { SmsGatewayConfig } from '../config/config.ts';
+import type { SmsGateway } from '../mfa/factors/sms/gateway.ts';
 
 export class SmsSendError extends Error {
   override name = 'SmsSendError';
 }
 
-/** The SMS port. Errors never carry the carrier's response body (it must not reach the user). */
-export interface SmsGateway {
-  send(to: string, body: string): Promise<void>;
-}
 
 const TIMEOUT_MS = 5000;
 

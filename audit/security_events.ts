@@ -3,8 +3,7 @@ import type { AuditEventType, AuditLog } from './audit_log.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Mailer } from '../adapters/mail.ts';
-import { securityEmail } from '../mfa/security_emails.ts';
+import type { Mailer } from './mailer.ts';
 
 export interface RequestMeta {
   ip: string;
@@ -16,9 +15,13 @@ export interface RequestMeta {
  * email where the user must know. A mail failure is logged, not raised: the user has already
  * changed their factor, and refusing the login would not undo it.
  */
+/** The email for an event, if the user must be told (the texts are MFA's: mfa/security_emails.ts). */
+export type SecurityEmailFor = (type: AuditEventType, user: User, productName: string, at: Date, detail?: Record<string, string>) => { subject: string; text: string } | undefined;
+
 export interface SecurityEventDeps {
   audit: AuditLog;
   mailer: Mailer;
+  emailFor: SecurityEmailFor;
   directory: DirectoryStore;
   clock: Clock;
   logger: Logger;
@@ -33,12 +36,12 @@ export class SecurityEvents {
   }
 
   async record(type: AuditEventType, user: User, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
-    const { audit, mailer, directory, clock, logger, productName } = this.#deps;
+    const { audit, mailer, emailFor, directory, clock, logger, productName } = this.#deps;
     const at = clock();
     const companyIds = (await directory.membershipsOfUser(user.id)).filter((m) => m.status === 'active').map((m) => m.companyId);
     await audit.record({ type, userId: user.id, companyIds, at, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
     logger.info({ event: type, userId: user.id }, 'security event');
-    const email = securityEmail(type, user, productName, new Date(at), detail);
+    const email = emailFor(type, user, productName, new Date(at), detail);
     if (!email) return;
     try {
       await mailer.send({ to: user.email, ...email });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseCookieKeys, parseEncryptionKeys, parseSigningKeys, type EncryptionKey, type SigningJwks } from './keys.ts';
-import { sanitizeTotpIssuer } from '../mfa/factors/totp/uri.ts';
-import { DEFAULT_SMS_COUNTRIES } from '../mfa/factors/sms/rules.ts';
+
+/** Where SMS codes may go unless `SMS_COUNTRIES` says otherwise: the countries Procore supports. */
+export const DEFAULT_SMS_COUNTRIES: readonly string[] = ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK'];
 
 /** Every environment variable the service reads. `.env.example` documents each one. */
 const EnvSchema = z.object({
@@ -189,7 +190,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ip: { maxFailures: e.MFA_IP_MAX_FAILURES, windowSeconds: e.MFA_IP_WINDOW_SECONDS },
       },
       mfaEncryptionKeys: parseEncryptionKeys(e.MFA_ENCRYPTION_KEYS),
-      totpIssuer: sanitizeTotpIssuer(e.TOTP_ISSUER ?? 'Groundwork ID'),
+      // The otpauth URI drops what its grammar forbids (mfa/factors/totp/uri.ts).
+      totpIssuer: e.TOTP_ISSUER ?? 'Groundwork ID',
       mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
       sms: {
         gateway:

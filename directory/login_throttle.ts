@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LoginLimits } from '../config/config.ts';
-import type { RedisClient } from '../adapters/redis/client.ts';
+import type { LimiterFactory } from '../lib/limiters.ts';
 import { emailLookupKey } from './email_address.ts';
 import { givePointBack, takePoint } from '../lib/take_point.ts';
 
@@ -68,17 +68,6 @@ export class LoginThrottle {
     const { account, ip } = attempt.counted;
     await Promise.all([this.#account.delete(account.key), givePointBack(this.#ip, ip.key)]);
   }
-}
-
-export type LimiterFactory = (keyPrefix: string, points: number, durationSeconds: number) => RateLimiterAbstract;
-
-export const memoryLimiters: LimiterFactory = (keyPrefix, points, duration) =>
-  new RateLimiterMemory({ keyPrefix, points, duration });
-
-/** Errors from Redis propagate (no insurance limiter): a login is refused with a 503, never let through. */
-export function redisLimiters(redis: RedisClient, prefix: string): LimiterFactory {
-  return (keyPrefix, points, duration) =>
-    new RateLimiterRedis({ storeClient: redis, useRedisPackage: true, keyPrefix: `${prefix}rl:${keyPrefix}`, points, duration });
 }
 
 function accountKey(email: string): string {

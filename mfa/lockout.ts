@@ -1,6 +1,6 @@
 import type { MfaLimits } from '../config/config.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { LimiterFactory } from '../directory/login_throttle.ts';
+import type { LimiterFactory } from '../lib/limiters.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { givePointBack, takePoint } from '../lib/take_point.ts';
 import type { LockState, MfaLockoutStore } from './store.ts';

@@ -1,16 +1,18 @@
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import type { SmsGateway } from '../adapters/sms_gateway.ts';
+import type { SmsLimits } from '../config/config.ts';
+import type { LimiterFactory } from '../lib/limiters.ts';
+import type { SmsGateway } from './factors/sms/gateway.ts';
+import { phoneKeyWith } from './factors/sms/phone_key.ts';
+import { SmsSendLimits } from './factors/sms/send_limits.ts';
 import type { MfaFactor, MfaMethod } from './factor.ts';
 import { RecoveryCodeFactor } from './factors/recovery_code/recovery_code.ts';
 import { SmsFactor, smsUsable } from './factors/sms/sms.ts';
 import { SMS_EMAILS, SMS_TEXTS } from './factors/sms/screens.ts';
 import { TotpFactor } from './factors/totp/totp.ts';
 import { TOTP_EMAILS, TOTP_TEXTS } from './factors/totp/screens.ts';
-import type { PhoneKey } from './factors/sms/phone_key.ts';
 import type { SecurityEvents } from '../audit/security_events.ts';
-import type { SmsSendLimits } from './factors/sms/send_limits.ts';
 import type { AllowedMethods } from './policy.ts';
 import type { FactorState, FlowStore, MfaFactorStore, SmsCodeStore } from './store.ts';
 
@@ -23,14 +25,11 @@ export interface FactorDeps {
   clock: Clock;
   events: SecurityEvents;
   metrics: Metrics;
-  gateway: SmsGateway;
-  limits: SmsSendLimits;
+  makeLimiter: LimiterFactory;
   totpIssuer: string;
   /** Host of the issuer, for the origin-bound line of a text message. */
   issuerHost: string;
-  smsCountries: readonly string[];
-  smsPepper: Buffer;
-  phoneKey: PhoneKey;
+  sms: { gateway: SmsGateway; countries: readonly string[]; limits: SmsLimits };
 }
 
 /** A registry line: the method's static parts (texts, its usability rule) and how to build it. */
@@ -67,14 +66,15 @@ export const METHODS = [
         flow: deps.flow,
         codes: deps.codes,
         events: deps.events,
-        countries: deps.smsCountries,
-        gateway: deps.gateway,
-        limits: deps.limits,
+        countries: deps.sms.countries,
+        gateway: deps.sms.gateway,
+        limits: new SmsSendLimits(deps.sms.limits, deps.makeLimiter),
         metrics: deps.metrics,
         clock: deps.clock,
         issuerHost: deps.issuerHost,
-        pepper: deps.smsPepper,
-        phoneKey: deps.phoneKey,
+        // Keys of their own, so that neither a code hash nor a number key can be used for the other.
+        pepper: deps.box.deriveKey('sms-code'),
+        phoneKey: phoneKeyWith(deps.box.deriveKey('sms-number')),
       }),
   },
 ] as const satisfies readonly MethodEntry[];

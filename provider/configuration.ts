@@ -4,7 +4,6 @@ import { ACR } from '../mfa/assurance.ts';
 import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
 import { outgoingFetch } from './outgoing_fetch.ts';
-import { logoutPages, renderError } from './pages.ts';
 import type { SigningJwks } from '../config/keys.ts';
 import { interactionPrompts, type MfaDecisionForRequest } from './interaction_policy.ts';
 import { refreshTokenTtl, type RefreshLifetime } from './refresh_lifetime.ts';
@@ -20,6 +19,8 @@ export interface ProviderSettings {
   staticClients: ClientMetadata[];
   /** Which MFA steps a request still needs (the MFA module). */
   mfaDecision: MfaDecisionForRequest;
+  /** oidc-provider's own HTML (error pages, logout), rendered by the web layer in our layout. */
+  pages: { renderError: NonNullable<Configuration['renderError']>; logout: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']> };
   refreshLifetime: RefreshLifetime;
   /** Outside production, oidc-provider may fetch a client's jwks_uri from a loopback address. */
   allowLoopbackFetch: boolean;
@@ -103,7 +104,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       userinfo: { enabled: true },
       // No resource servers are registered yet: access tokens are opaque and serve userinfo.
       resourceIndicators: { enabled: false },
-      rpInitiatedLogout: logoutPages,
+      rpInitiatedLogout: s.pages.logout,
     },
 
     // Refresh tokens rotate on every use; the old one is consumed, and reusing it revokes the grant.
@@ -148,6 +149,6 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
       policy: interactionPrompts(s.mfaDecision),
     },
-    renderError,
+    renderError: s.pages.renderError,
   };
 }

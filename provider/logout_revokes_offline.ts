@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ProviderMiddleware } from './middleware.ts';
 
 /**
  * "Log out of everything" (the logout form's `logout=yes`) ends offline refresh tokens too.
@@ -9,7 +9,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
  * oidc-provider has ended the session. Logging out of one app only ("No, stay logged in") is left as
  * oidc-provider does it.
  */
-export const revokeOfflineGrantsOnLogout: Middleware = async (ctx, next) => {
+export const revokeOfflineGrantsOnLogout: ProviderMiddleware = async (ctx, next) => {
   await next();
   if (ctx.method !== 'POST') return;
   const { oidc } = ctx as Partial<KoaContextWithOIDC>;

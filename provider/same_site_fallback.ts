@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { ProviderMiddleware } from './middleware.ts';
 
 const SAME_SITE_NONE = /;\s*samesite=none\b/i;
 
@@ -10,7 +10,7 @@ const SAME_SITE_NONE = /;\s*samesite=none\b/i;
  * so there it becomes `SameSite=Lax`: a cross-site POST then arrives without the session, which
  * costs single sign-on for that request, not the login.
  */
-export const sameSiteLaxWithoutTls: Middleware = async (ctx, next) => {
+export const sameSiteLaxWithoutTls: ProviderMiddleware = async (ctx, next) => {
   await next();
   if (ctx.secure) return;
   const header = ctx.res.getHeader('set-cookie');

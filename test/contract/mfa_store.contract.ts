@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { manualClock } from '../../lib/clock.ts';
 import { MfaLockout } from '../../mfa/lockout.ts';
 import type { FlowStore, MfaFactorStore, MfaLockoutStore } from '../../mfa/store.ts';
-import { memoryLimiters } from '../../directory/login_throttle.ts';
+import { memoryLimiters } from '../../adapters/limiters.ts';
 
 export interface MfaStores {
   factors: MfaFactorStore;

@@ -3,7 +3,8 @@ import { createClient } from 'redis';
 import type { RedisClient } from '../../adapters/redis/client.ts';
 import type { SmsLimits } from '../../config/config.ts';
 import { SmsSendLimits, type SendSubject } from '../../mfa/factors/sms/send_limits.ts';
-import { memoryLimiters, redisLimiters, type LimiterFactory } from '../../directory/login_throttle.ts';
+import { memoryLimiters, redisLimiters } from '../../adapters/limiters.ts';
+import type { LimiterFactory } from '../../lib/limiters.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 
 const GENEROUS: SmsLimits = {

@@ -1,12 +1,12 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { AllowedMethods } from '../../policy.ts';
 
+export { DEFAULT_SMS_COUNTRIES } from '../../../config/config.ts';
+
 export type SmsRefusal = 'invalid' | 'not_mobile' | 'country' | 'payor' | 'pay_us_only';
 
 export type SmsNumberVerdict = { allowed: true; e164: string; country: CountryCode } | { allowed: false; reason: SmsRefusal };
 
-/** Where SMS codes may go unless `SMS_COUNTRIES` says otherwise: the countries Procore supports. */
-export const DEFAULT_SMS_COUNTRIES: readonly string[] = ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK'];
 
 /** Types that can receive a text; US and Canadian numbers cannot be told apart and come as FIXED_LINE_OR_MOBILE. */
 const SMS_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);

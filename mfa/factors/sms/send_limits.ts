@@ -1,6 +1,6 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { SmsLimits } from '../../../config/config.ts';
-import type { LimiterFactory } from '../../../directory/login_throttle.ts';
+import type { LimiterFactory } from '../../../lib/limiters.ts';
 import { givePointBack, takePoint } from '../../../lib/take_point.ts';
 
 export type SendVerdict = { allowed: true } | { allowed: false; reason: 'cooldown' | 'limit'; retryAfterSeconds: number };

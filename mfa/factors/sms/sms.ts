@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { User } from '../../../directory/types.ts';
 import type { Clock } from '../../../lib/clock.ts';
 import type { Metrics } from '../../../lib/metrics.ts';
-import type { SmsGateway } from '../../../adapters/sms_gateway.ts';
+import type { SmsGateway } from './gateway.ts';
 import { AMR } from '../../assurance.ts';
 import type { ChallengeOutcome, EnrollOutcome, Enrollment, FactorContext, MfaMethod, StartOutcome, VerifyOutcome } from '../../factor.ts';
 import type { PhoneKey } from './phone_key.ts';

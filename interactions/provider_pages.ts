@@ -1,6 +1,6 @@
 import { errors, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
-import { errorPageFor, renderErrorPage } from '../interactions/middleware/error_pages.ts';
-import { renderPage } from '../interactions/render.ts';
+import { errorPageFor, renderErrorPage } from './middleware/error_pages.ts';
+import { renderPage } from './render.ts';
 
 /**
  * oidc-provider's own HTML: error pages and the logout screens, in our layout.

@@ -1,7 +1,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
-import { requestLogger } from '../interactions/middleware/request_log.ts';
+import { requestLogger } from './request_log.ts';
 
 /**
  * oidc-provider catches errors in its own routes and answers them itself (JSON, a redirect to the
