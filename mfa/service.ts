@@ -181,9 +181,9 @@ export class Mfa {
   }
 
   /** "I have saved it": the enrollment is over; returns the amr this sign-in earned, once. */
-  async finishEnrollment(userId: string, interactionId: string): Promise<readonly string[] | undefined> {
-    if ((await this.pendingRecoveryCode(userId, interactionId)) === undefined) return undefined;
+  async finishEnrollment(interactionId: string): Promise<readonly string[] | undefined> {
     const flow = await this.#readFlow(interactionId);
+    if (flow.sealedRecoveryCode === undefined) return undefined;
     await this.#deps.flow.delete(flowKey(interactionId));
     return flow.amr ?? [];
   }

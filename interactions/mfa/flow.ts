@@ -1,9 +1,8 @@
 import { MFA_PROMPT_REASONS } from '../../provider/interaction_policy.ts';
 import { ChallengeDetails, EnrollDetails } from '../../mfa/decision.ts';
-import { assuranceAfterMfa } from '../../mfa/gate.ts';
 import type { AttemptContext } from '../../mfa/service.ts';
 import type { FactorContext } from '../../mfa/factor.ts';
-import { acrClaimFromParam } from '../../mfa/gate.ts';
+import { acrClaimFromParam, assuranceAfterMfa } from '../../mfa/gate.ts';
 import { renderPage } from '../render.ts';
 import { finishInteraction, interactionAccountId, type InteractionContext, type InteractionDeps } from '../context.ts';
 

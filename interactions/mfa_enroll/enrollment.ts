@@ -88,7 +88,7 @@ export async function acknowledgeRecoveryCode(ctx: InteractionContext, deps: Int
     });
     return;
   }
-  const earned = await deps.mfa.finishEnrollment(interactionAccountId(ctx), ctx.state.interaction.uid);
+  const earned = await deps.mfa.finishEnrollment(ctx.state.interaction.uid);
   if (earned === undefined) ctx.throw(400, 'There is no recovery code to save in this sign-in. Start again.');
   await finishMfa(ctx, deps, earned);
 }
