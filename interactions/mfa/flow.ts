@@ -32,7 +32,7 @@ export function attemptContext(ctx: InteractionContext): AttemptContext {
 }
 
 /** A user-facing path inside this interaction, e.g. `mfa/verify`. */
-export function interactionPath(ctx: InteractionContext, path: string): string {
+function interactionPath(ctx: InteractionContext, path: string): string {
   return `/interaction/${ctx.state.interaction.uid}/${path}`;
 }
 
