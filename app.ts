@@ -33,9 +33,12 @@ import { createProvider } from './provider/create_provider.ts';
 import { findAccountIn } from './provider/find_account.ts';
 import { refreshRefusal } from './provider/refresh_policy.ts';
 import { LoginThrottle } from './directory/login_throttle.ts';
-import { importSeed, readSeedFile, type SeedSummary } from './seed/import.ts';
+import { importSeed, readSeedFile, seedRules, type SeedSummary } from './seed/import.ts';
 import { serveAssets } from './interactions/middleware/assets.ts';
 import { renderPage } from './interactions/render.ts';
+import { SSO_CALLBACK_PATH, ssoCallbackRoute } from './interactions/login/sso_callback.ts';
+import { Federation } from './sso/service.ts';
+import { UpstreamClients } from './sso/upstream.ts';
 
 export const DEMO_SEED_FILE = join(import.meta.dirname, 'seed', 'demo.json');
 
@@ -45,6 +48,8 @@ export interface Idp {
   stores: Stores;
   /** The MFA use cases (the admin console and self-service call them too). */
   mfa: Mfa;
+  /** `$ISSUER/sso/callback`: the redirect URI every company's IdP registers. */
+  ssoRedirectUri: string;
   /** Every interaction route with the step it is declared at. */
   interactionRoutes: readonly DeclaredRoute[];
   seeded: { file: string; summary: SeedSummary } | undefined;
@@ -60,8 +65,7 @@ export interface IdpOptions {
   mailer?: Mailer;
 }
 
-function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, mailer: Mailer, metrics: Metrics, logger: Logger, provider: () => Provider): Mfa {
-  const events = new SecurityEvents({ audit: stores.audit, mailer, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
+function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, events: SecurityEvents, metrics: Metrics, logger: Logger, provider: () => Provider): Mfa {
   const factors = createFactors({
     store: stores.mfaFactors,
     flow: stores.flow,
@@ -101,13 +105,30 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   // The in-memory store starts empty, so it gets the demo data unless a seed file is named.
   const seedFile = config.seedFile ?? (stores.kind === 'memory' ? DEMO_SEED_FILE : undefined);
   const box = new SecretBox(config.mfaEncryptionKeys);
-  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile, { smsCountries: config.sms.countries }), { ...stores, box }) } : undefined;
+  const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile, seedRules(config)), { ...stores, box }) } : undefined;
 
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const mailer = options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger));
+  const events = new SecurityEvents({ audit: stores.audit, mailer, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
   // The MFA service ends sign-ins on the provider (created below), which asks it for its decisions.
-  const mfa = createMfa(config, stores, box, clock, mailer, metrics, logger, () => provider);
+  const mfa = createMfa(config, stores, box, clock, events, metrics, logger, () => provider);
+  const ssoRedirectUri = `${config.issuer}${SSO_CALLBACK_PATH}`;
+  const federation = new Federation({
+    directory: stores.directory,
+    flow: stores.flow,
+    box,
+    clock,
+    events,
+    requirementOf: (userId) => mfa.requirementOf(userId),
+    upstream: new UpstreamClients({
+      redirectUri: ssoRedirectUri,
+      allowLoopbackHttp: config.env !== 'production',
+      discoveryTtlSeconds: config.sso.discoveryTtlSeconds,
+      timeoutSeconds: config.sso.timeoutSeconds,
+      clock,
+    }),
+  });
 
   const demo = config.env !== 'production';
   const provider = createProvider(
@@ -126,7 +147,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
         return mfa.decide({
           accountId: session.accountId,
           sessionUid: session.uid,
-          session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
+          session: { amr: session.amr ?? [], acr: session.acr, authTime: session.loginTs ?? 0 },
           acrValues: ctx.oidc.params?.['acr_values'],
           // The raw parameter: oidc-provider's parsed claims lose an essential acr when acr_values is sent too.
           acrClaim: acrClaimFromParam(ctx.oidc.params?.['claims']),
@@ -161,13 +182,15 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     else await next();
   });
   if (demo) provider.use(demoRoutes(config.issuer));
-  const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters), mfa, clock, logger };
+  provider.use(ssoCallbackRoute(federation, logger));
+  const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters), mfa, federation, ssoRedirectUri, clock, logger };
   provider.use(interactionRoutes(interactionDeps));
 
   return {
     app: provider,
     stores,
     mfa,
+    ssoRedirectUri,
     interactionRoutes: routeTable(interactionDeps).map(({ method, path, at }) => ({ method, path, at })),
     seeded,
     demo,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AdapterPayload } from 'oidc-provider';
 import type { AuditEvent, AuditEventType } from '../audit/audit_log.ts';
-import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES, TOOLS, type Company, type Membership, type User } from '../directory/types.ts';
+import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES, SSO_MFA_MODES, TOOLS, type Company, type Membership, type User } from '../directory/types.ts';
 import type { LockState, PhoneRecord, SmsCodeCheck, TotpRecord } from '../mfa/store.ts';
 
 /**
@@ -50,7 +50,18 @@ export const companyRecord = z.object({
   emailDomains: z.array(z.string()),
   timeZone: z.string(),
   mfa: z.object({ required: z.boolean(), enforcementDate: absentWhenUndefined(z.string()), reverify: z.enum(REVERIFY_FREQUENCIES) }),
-  sso: z.null(),
+  sso: z
+    .object({
+      type: z.literal('oidc'),
+      issuer: z.string(),
+      clientId: z.string(),
+      sealedClientSecret: z.string(),
+      scopes: z.array(z.string()),
+      mfa: z.enum(SSO_MFA_MODES),
+      jit: z.boolean(),
+      mfaAcrValues: z.array(z.string()),
+    })
+    .nullable(),
 });
 
 export const userRecord = z.object({
@@ -98,11 +109,14 @@ const auditEventType = z.enum([
   'mfa.recovery_code_used',
   'mfa.recovery_code_issued',
   'mfa.sms_refused',
+  'sso.login',
+  'sso.login_failed',
+  'sso.user_created',
 ]);
 
 export const auditEventRecord = z.object({
   type: auditEventType,
-  userId: z.string(),
+  userId: absentWhenUndefined(z.string()),
   companyIds: z.array(z.string()),
   at: z.number(),
   ip: z.string(),

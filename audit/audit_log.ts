@@ -8,11 +8,15 @@ export type AuditEventType =
   | 'mfa.locked'
   | 'mfa.recovery_code_used'
   | 'mfa.recovery_code_issued'
-  | 'mfa.sms_refused';
+  | 'mfa.sms_refused'
+  | 'sso.login'
+  | 'sso.login_failed'
+  | 'sso.user_created';
 
 export interface AuditEvent {
   type: AuditEventType;
-  userId: string;
+  /** Absent when no account is known (an SSO login refused before one was found): the company's event only. */
+  userId: string | undefined;
   /** The companies whose admins may see the event (the user's active memberships). */
   companyIds: string[];
   at: number;

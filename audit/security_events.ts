@@ -49,4 +49,11 @@ export class SecurityEvents {
       logger.error({ err, event: type, userId: user.id }, 'security email not sent');
     }
   }
+
+  /** An event of a company's with no account to attach it to (an SSO login refused before one was found). */
+  async recordForCompany(type: AuditEventType, companyId: string, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
+    const { audit, clock, logger } = this.#deps;
+    await audit.record({ type, userId: undefined, companyIds: [companyId], at: clock(), ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
+    logger.info({ event: type, companyId, ...(detail?.['reason'] ? { reason: detail['reason'] } : {}) }, 'security event');
+  }
 }

@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   SMTP_URL: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).default('Groundwork ID <no-reply@localhost>'),
+  SSO_DISCOVERY_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  SSO_HTTP_TIMEOUT_SECONDS: z.coerce.number().positive().default(5),
 });
 
 export interface LoginLimits {
@@ -119,6 +121,8 @@ export interface Config {
   /** The name authenticator apps show next to the account. */
   totpIssuer: string;
   mail: { smtpUrl: string | undefined; from: string };
+  /** Upstream SSO: how long an IdP's discovered configuration is reused, and each request's timeout. */
+  sso: { discoveryTtlSeconds: number; timeoutSeconds: number };
   sms: { gateway: SmsGatewayConfig; countries: string[]; limits: SmsLimits };
   /** Bearer token for /metrics; unset: /metrics is not served. */
   metricsToken: string | undefined;
@@ -193,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       // The otpauth URI drops what its grammar forbids (mfa/factors/totp/uri.ts).
       totpIssuer: e.TOTP_ISSUER ?? 'Groundwork ID',
       mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+      sso: { discoveryTtlSeconds: e.SSO_DISCOVERY_TTL_SECONDS, timeoutSeconds: e.SSO_HTTP_TIMEOUT_SECONDS },
       sms: {
         gateway:
           e.SMS_GATEWAY === 'twilio'

@@ -19,8 +19,33 @@ export interface CompanyMfaSettings {
   reverify: ReverifyFrequency;
 }
 
-/** Federation to the company's own IdP. Empty until the SSO issue fills it in. */
-export type SsoConnection = null;
+/** Who runs MFA for a federated account: the company's IdP, or our steps after the SSO login. */
+export const SSO_MFA_MODES = ['idp', 'local'] as const;
+export type SsoMfaMode = (typeof SSO_MFA_MODES)[number];
+
+/** Federation to the company's own IdP by OpenID Connect (SAML 2.0 would be a second `type`). */
+export interface OidcSsoConnection {
+  type: 'oidc';
+  /** The upstream issuer: https, or http on a loopback address outside production. */
+  issuer: string;
+  clientId: string;
+  /** The client secret sealed with MFA_ENCRYPTION_KEYS, bound to the company id (sso/secret.ts). */
+  sealedClientSecret: string;
+  scopes: string[];
+  mfa: SsoMfaMode;
+  /** Create an account for an unknown user of the company's domains on their first SSO login. */
+  jit: boolean;
+  /** Upstream `acr` values that prove MFA (for `mfa: "idp"`); forwarded upstream on step-up. */
+  mfaAcrValues: string[];
+}
+export type SsoConnection = OidcSsoConnection;
+
+/** A federated identity: the upstream account (issuer, sub) of a company's connection. */
+export interface FederatedSubject {
+  companyId: string;
+  issuer: string;
+  subject: string;
+}
 
 export interface Company {
   id: string;
@@ -30,7 +55,8 @@ export interface Company {
   /** IANA time zone in which the enforcement date is read. */
   timeZone: string;
   mfa: CompanyMfaSettings;
-  sso: SsoConnection;
+  /** At most one connection; its `emailDomains` log in there instead of by password. */
+  sso: SsoConnection | null;
 }
 
 export type UserStatus = 'active' | 'disabled';

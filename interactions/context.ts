@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { LoginThrottle } from '../directory/login_throttle.ts';
 import type { Mfa } from '../mfa/service.ts';
+import type { Federation } from '../sso/service.ts';
 import type { Clock } from '../lib/clock.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -16,6 +17,9 @@ export interface InteractionDeps {
   directory: DirectoryStore;
   throttle: LoginThrottle;
   mfa: Mfa;
+  federation: Federation;
+  /** `$ISSUER/sso/callback`, the redirect URI the companies' IdPs answer to. */
+  ssoRedirectUri: string;
   clock: Clock;
   logger: Logger;
 }

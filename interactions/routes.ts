@@ -7,6 +7,7 @@ import { loadInteraction, type InteractionContext, type InteractionDeps, type In
 import { formBody } from './forms.ts';
 import { submitEmail } from './login/email.ts';
 import { submitPassword } from './login/password.ts';
+import { finishSso } from './login/sso.ts';
 import { chooseMethod, showRecoveryEntry, submitRecoveryCode } from './mfa/challenge.ts';
 import { acknowledgeRecoveryCode, downloadRecoveryCode, resumeAfterStaleEnrollment, showMethods, showRecoveryCode, skipEnrollment } from './mfa_enroll/enrollment.ts';
 import { runChallengeScreen, runEnrollScreen } from './method_screens.ts';
@@ -48,6 +49,7 @@ export function routeTable(deps: InteractionDeps): Route[] {
     { method: 'GET', path: '/', at: 'any', handle: showCurrentStep },
     { method: 'POST', path: '/email', at: at('login'), handle: submitEmail },
     { method: 'POST', path: '/password', at: at('login'), handle: submitPassword },
+    { method: 'GET', path: '/sso/callback', at: at('login'), handle: finishSso },
 
     // Enrollment: Two-Factor Authentication Required → method → its setup → recovery code.
     { method: 'POST', path: '/mfa/skip', at: at('mfa_enroll'), handle: skipEnrollment },

@@ -1,6 +1,6 @@
 import { consentScreenNeeded, grantConsent, showConsent } from './consent/consent.ts';
 import { clientOf, type InteractionContext, type InteractionDeps } from './context.ts';
-import { showEmailPage } from './login/email.ts';
+import { showLoginStep } from './login/email.ts';
 import { showChallenge } from './mfa/challenge.ts';
 import { showEnrollmentRequired } from './mfa_enroll/enrollment.ts';
 
@@ -9,7 +9,7 @@ export async function showCurrentStep(ctx: InteractionContext, deps: Interaction
   const { prompt } = ctx.state.interaction;
   switch (prompt.name) {
     case 'login':
-      await showEmailPage(ctx, deps.provider);
+      await showLoginStep(ctx, deps);
       return;
     case 'mfa_enroll':
       await showEnrollmentRequired(ctx);

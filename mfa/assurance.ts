@@ -20,5 +20,11 @@ export const AMR = {
   recoveryCode: 'recovery_code',
 } as const;
 
-/** The amr values a first factor may set; MFA keeps these and adds its own. */
-export const FIRST_FACTOR_AMR: readonly string[] = [AMR.password];
+/** RFC 8176 "fed": the user authenticated at a federated IdP (a company's SSO). */
+export const FEDERATED_AMR = 'fed';
+
+/**
+ * The amr values MFA keeps from the first factor: a password, or the federation. An IdP's own values
+ * (its otp, say) are dropped once our MFA adds ours, so nothing in the amr is counted twice.
+ */
+export const FIRST_FACTOR_AMR: readonly string[] = [AMR.password, FEDERATED_AMR];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canSkipEnrollment, mfaStepsDue, type GateInput } from './gate.ts';
+import { canSkipEnrollment, mfaStepsDue, upstreamLoginDue, type GateInput, type UpstreamLoginReason } from './gate.ts';
 import type { AllowedMethods } from './policy.ts';
 import { isMethodId, type MethodId } from './registry.ts';
 
@@ -8,7 +8,15 @@ import { isMethodId, type MethodId } from './registry.ts';
  * carried to the screens in the prompt's details (as oidc-provider's consent prompt carries
  * `missingOIDCScope`), so no screen decides again.
  */
-export type MfaDecision = { step: 'none' } | { step: 'mfa_enroll'; details: EnrollDetails } | { step: 'mfa'; details: ChallengeDetails };
+export type MfaDecision =
+  | { step: 'none' }
+  /** A federated account must log in at its company's IdP (again): the login prompt shows. */
+  | { step: 'login'; details: UpstreamLoginDetails }
+  | { step: 'mfa_enroll'; details: EnrollDetails }
+  | { step: 'mfa'; details: ChallengeDetails };
+
+export const UpstreamLoginDetails = z.object({ reason: z.enum(['sso_required', 'sso_reverify', 'sso_step_up']) satisfies z.ZodType<UpstreamLoginReason> });
+export type UpstreamLoginDetails = z.infer<typeof UpstreamLoginDetails>;
 
 const MethodIdSchema = z.custom<MethodId>(isMethodId);
 
@@ -58,6 +66,8 @@ export interface DecisionInput extends GateInput {
 
 /** Pure: the step due (mfa/gate.ts decides that) and what its screens need to know. */
 export function decide(input: DecisionInput): MfaDecision {
+  const upstream = upstreamLoginDue(input);
+  if (upstream) return { step: 'login', details: { reason: upstream } };
   const steps = mfaStepsDue(input);
   if (steps.enroll) {
     const { requirement } = input;

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { ACR, AMR, FIRST_FACTOR_AMR } from './assurance.ts';
+import { ACR, AMR, FEDERATED_AMR, FIRST_FACTOR_AMR } from './assurance.ts';
 import type { MfaRequirement } from './policy.ts';
 
 export interface SessionAuth {
   amr: string[];
+  /** The session's acr: the multi-factor one only once MFA counted (ours, or a trusted IdP's). */
+  acr: string | undefined;
   /** Epoch seconds of the last interactive authentication (oidc-provider's loginTs, our auth_time). */
   authTime: number;
 }
@@ -24,9 +26,35 @@ export interface MfaSteps {
   challenge: boolean;
 }
 
-/** Has this session passed MFA recently enough for the user's re-verification frequency? */
+/**
+ * Has this session passed MFA recently enough for the user's re-verification frequency? The acr says
+ * whether MFA counted: an IdP's `mfa` amr alone does not when our MFA applies (sso/assurance.ts).
+ */
 export function mfaIsFresh(session: SessionAuth, reverifySeconds: number, nowSeconds: number): boolean {
-  return session.amr.includes(AMR.multiFactor) && nowSeconds - session.authTime < reverifySeconds;
+  return session.acr === ACR.multiFactor && session.amr.includes(AMR.multiFactor) && nowSeconds - session.authTime < reverifySeconds;
+}
+
+/** Why a federated account must log in at its company's IdP (again) before anything else. */
+export type UpstreamLoginReason = 'sso_required' | 'sso_reverify' | 'sso_step_up';
+
+/**
+ * Must this session go (back) through the company's IdP? A federated account's session that did not
+ * come from it (a password login from before SSO was set up); for `mfa: "idp"`, a session older than
+ * the company's re-verification period, or a step-up the IdP has not proved when our MFA does not apply.
+ */
+export function upstreamLoginDue(input: { requirement: MfaRequirement; session: SessionAuth; stepUp: boolean; nowSeconds: number }): UpstreamLoginReason | undefined {
+  const { federation } = input.requirement;
+  if (!federation) return undefined;
+  if (!input.session.amr.includes(FEDERATED_AMR)) return 'sso_required';
+  if (federation.mode !== 'idp') return undefined;
+  if (input.nowSeconds - input.session.authTime >= federation.reverifySeconds) return 'sso_reverify';
+  if (mfaLeftToUpstream(input.requirement) && input.stepUp && input.session.acr !== ACR.multiFactor) return 'sso_step_up';
+  return undefined;
+}
+
+/** Only the company's IdP can give this account MFA: it is federated with `mfa: "idp"` and nothing of ours applies. */
+export function mfaLeftToUpstream(requirement: MfaRequirement): boolean {
+  return requirement.federation?.mode === 'idp' && requirement.kind === 'none';
 }
 
 /**
@@ -36,6 +64,7 @@ export function mfaIsFresh(session: SessionAuth, reverifySeconds: number, nowSec
  */
 export function mfaStepsDue(input: GateInput): MfaSteps {
   const { requirement } = input;
+  if (mfaLeftToUpstream(requirement)) return { enroll: false, challenge: false };
   if (!input.enrolled) {
     const mustEnroll =
       requirement.kind === 'required' || input.stepUp || (requirement.kind === 'optional_enrollment' && !input.skippedEnrollment);

@@ -1,4 +1,5 @@
-import type { Company, Membership, PayRole, ReverifyFrequency, User } from '../directory/types.ts';
+import { parseEmailAddress } from '../directory/email_address.ts';
+import type { Company, Membership, PayRole, ReverifyFrequency, SsoMfaMode, User } from '../directory/types.ts';
 
 /** Which second factors a user may enroll. SMS country rules are refined by the SMS issue. */
 export interface AllowedMethods {
@@ -6,10 +7,27 @@ export interface AllowedMethods {
   sms: { allowed: false; reason: 'payor' } | { allowed: true; onlyCountries: string[] | 'default' };
 }
 
+/**
+ * An account federated to its company's IdP: its email's domain is one that company's SSO connection
+ * logs in, and it is an active member there. `reverifySeconds` is that company's re-verification
+ * period, which for `mfa: "idp"` sends the user through the IdP again.
+ */
+export interface Federation {
+  companyId: string;
+  mode: SsoMfaMode;
+  reverifySeconds: number;
+}
+
+interface RequirementCommon {
+  methods: AllowedMethods;
+  reverifySeconds: number;
+  federation: Federation | undefined;
+}
+
 export type MfaRequirement =
-  | { kind: 'required'; reasons: string[]; methods: AllowedMethods; reverifySeconds: number }
-  | { kind: 'optional_enrollment'; deadline: string; methods: AllowedMethods; reverifySeconds: number }
-  | { kind: 'none'; methods: AllowedMethods; reverifySeconds: number };
+  | ({ kind: 'required'; reasons: string[] } & RequirementCommon)
+  | ({ kind: 'optional_enrollment'; deadline: string } & RequirementCommon)
+  | ({ kind: 'none' } & RequirementCommon);
 
 export interface PolicyInput {
   user: User;
@@ -39,9 +57,14 @@ export const DEFAULT_REVERIFY_SECONDS = REVERIFY_SECONDS['30d'];
  *   payee admins SMS to US numbers only.
  * - A user with a factor enrolled is always challenged.
  * - A user who used their recovery code must enroll a new factor: no "Skip for now" until then.
+ * - An account federated with `mfa: "idp"` is outside our MFA for its company: that company's
+ *   setting, the factors enrolled here and a recovery do not call for our steps. A Procore Pay role
+ *   and other companies' settings still do (the IdP's proven MFA satisfies the latter: gate.ts).
  */
 export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
   const active = activeMemberships(input.memberships, input.companies);
+  const federation = federationOf(input.user, active, input.companies);
+  const idp = federation?.mode === 'idp';
   const reasons: string[] = [];
   const deadlines: string[] = [];
   let reverifySeconds = DEFAULT_REVERIFY_SECONDS;
@@ -50,20 +73,36 @@ export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
     const company = input.companies.get(membership.companyId);
     if (!company) continue;
     if (membership.payRoles.length > 0) reasons.push(`pay:${company.id}`);
-    if (!company.mfa.required) continue;
+    if (!company.mfa.required || (idp && company.id === federation.companyId)) continue;
     reverifySeconds = Math.min(reverifySeconds, REVERIFY_SECONDS[company.mfa.reverify]);
     const deadline = company.mfa.enforcementDate;
     if (deadline === undefined || localDate(input.now, company.timeZone) >= deadline) reasons.push(`company:${company.id}`);
     else deadlines.push(deadline);
   }
-  if (input.enrolled) reasons.push('enrolled');
-  if (input.recovering) reasons.push('recovery');
+  if (input.enrolled && !idp) reasons.push('enrolled');
+  if (input.recovering && !idp) reasons.push('recovery');
 
-  const methods = allowedMethods(active);
-  if (reasons.length > 0) return { kind: 'required', reasons, methods, reverifySeconds };
+  const common = { methods: allowedMethods(active), reverifySeconds, federation };
+  if (reasons.length > 0) return { kind: 'required', reasons, ...common };
   const earliest = deadlines.sort()[0];
-  if (earliest !== undefined) return { kind: 'optional_enrollment', deadline: earliest, methods, reverifySeconds };
-  return { kind: 'none', methods, reverifySeconds };
+  if (earliest !== undefined) return { kind: 'optional_enrollment', deadline: earliest, ...common };
+  return { kind: 'none', ...common };
+}
+
+/**
+ * The company an account is federated to: the one among its active memberships whose SSO connection
+ * logs in the domain of its email. (Routing sends that email to the same company's IdP.)
+ */
+export function federationOf(user: User, active: readonly Membership[], companies: Map<string, Company>): Federation | undefined {
+  const parsed = parseEmailAddress(user.email);
+  if (!parsed.ok) return undefined;
+  for (const membership of active) {
+    const company = companies.get(membership.companyId);
+    if (company?.sso && company.emailDomains.includes(parsed.email.asciiDomain)) {
+      return { companyId: company.id, mode: company.sso.mfa, reverifySeconds: REVERIFY_SECONDS[company.mfa.reverify] };
+    }
+  }
+  return undefined;
 }
 
 /** The methods the Procore Pay rules allow this user, at enrollment and at every challenge. */

@@ -6,7 +6,7 @@ const { Check, Prompt, base } = interactionPolicy;
 export type MfaDecisionForRequest = (ctx: KoaContextWithOIDC) => Promise<MfaDecision>;
 
 /** The reasons the MFA prompts give, as oidc-provider records them on the interaction. */
-export const MFA_PROMPT_REASONS = { mfa_enroll: 'mfa_enrollment_due', mfa: 'mfa_due' } as const;
+export const MFA_PROMPT_REASONS = { login: 'sso_login_due', mfa_enroll: 'mfa_enrollment_due', mfa: 'mfa_due' } as const;
 
 /**
  * login → mfa_enroll → mfa → consent. The two MFA prompts ask the gate (Mfa.decide), which is
@@ -33,6 +33,17 @@ export function interactionPrompts(decide: MfaDecisionForRequest): interactionPo
   const login = policy.get('login');
   login?.checks.remove('essential_acr');
   login?.checks.remove('essential_acrs');
+  // A federated account sent (back) through its company's IdP. Never right after a login in this
+  // interaction (as oidc-provider's max_age check): the SSO callback refuses what the IdP did not prove.
+  login?.checks.add(
+    new Check(
+      MFA_PROMPT_REASONS.login,
+      "The company's identity provider must authenticate the End-User",
+      'login_required',
+      async (ctx) => !ctx.oidc.result?.login && (await decision(ctx)).step === 'login',
+      (ctx) => detailsAt(ctx, 'login'),
+    ),
+  );
 
   policy.add(
     new Prompt(

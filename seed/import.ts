@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AdapterFactory } from 'oidc-provider';
 import { hashPassword } from '../directory/passwords.ts';
-import type { DirectoryStore } from '../directory/store.ts';
+import { DomainClaimedError, type DirectoryStore } from '../directory/store.ts';
+import { sealClientSecret } from '../sso/client_secret.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { withSealedClientSecrets } from '../adapters/sealed_client_secrets.ts';
 import { toClientMetadata } from '../provider/clients.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
+import type { Config } from '../config/config.ts';
 import type { MfaFactorStore } from '../mfa/store.ts';
 import { parseSeed, SeedError, type Seed, type SeedRules } from './schema.ts';
 
@@ -15,6 +17,11 @@ export interface SeedSummary {
   companies: number;
   users: number;
   clients: number;
+}
+
+/** The deployment's rules a seed must follow (see `SeedRules`). */
+export function seedRules(config: Pick<Config, 'env' | 'sms'>): SeedRules {
+  return { smsCountries: config.sms.countries, allowLoopbackHttpIssuers: config.env !== 'production' };
 }
 
 /** Reads and validates a seed file; a file that does not parse is rejected before anything is written. */
@@ -52,7 +59,16 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
     emailDomains: c.emailDomains.map((d) => d.toLowerCase()),
     timeZone: c.timeZone,
     mfa: { required: c.mfa.required, enforcementDate: c.mfa.enforcementDate, reverify: c.mfa.reverify },
-    sso: null,
+    sso: c.sso && {
+      type: c.sso.type,
+      issuer: c.sso.issuer,
+      clientId: c.sso.clientId,
+      sealedClientSecret: sealClientSecret(stores.box, c.id, c.sso.clientSecret),
+      scopes: c.sso.scopes,
+      mfa: c.sso.mfa,
+      jit: c.sso.jit,
+      mfaAcrValues: c.sso.mfaAcrValues,
+    },
   }));
 
   const users = await Promise.all(
@@ -80,7 +96,15 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
     }),
   );
 
-  for (const company of companies) await stores.directory.saveCompany(company);
+  for (const [i, company] of companies.entries()) {
+    try {
+      await stores.directory.saveCompany(company);
+    } catch (err) {
+      // A domain of a company already stored (not in this file) is routed to another company's SSO.
+      if (err instanceof DomainClaimedError) throw new SeedError([`companies[${i}].emailDomains: ${err.message}`]);
+      throw err;
+    }
+  }
   for (const { user, memberships, totpSecret, smsPhone } of users) {
     await stores.directory.saveUser(user);
     for (const membership of memberships) await stores.directory.saveMembership(membership);

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES } from '../directory/types.ts';
+import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES, SSO_MFA_MODES } from '../directory/types.ts';
 import { DOMAIN_PROBLEM_MESSAGES, EMAIL_PROBLEM_MESSAGES, emailLookupKey, parseDomain, parseEmailAddress } from '../directory/email_address.ts';
 import { isLoopbackUrl } from '../lib/loopback.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
@@ -28,6 +28,25 @@ const EmailDomainSeed = z.string().transform((input, ctx) => {
   return z.NEVER;
 });
 
+/** An OAuth scope token (RFC 6749 §3.3). */
+const ScopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope token (no spaces or quotes)');
+
+/** A company's OpenID Connect connection to its own IdP. The issuer's scheme is checked in `parseSeed`. */
+const SsoSeed = z.strictObject({
+  type: z.literal('oidc'),
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  /** Sealed on import; never stored, logged or shown in clear. */
+  clientSecret: z.string().min(1),
+  scopes: z
+    .array(ScopeToken)
+    .default(['openid', 'email', 'profile'])
+    .refine((scopes) => scopes.includes('openid') && scopes.includes('email'), 'must include "openid" and "email" (accounts are matched by email)'),
+  mfa: z.enum(SSO_MFA_MODES),
+  jit: z.boolean().default(false),
+  mfaAcrValues: z.array(z.string().min(1)).default([]),
+});
+
 const CompanySeed = z.strictObject({
   id: Id,
   name: z.string().min(1),
@@ -40,6 +59,7 @@ const CompanySeed = z.strictObject({
       reverify: z.enum(REVERIFY_FREQUENCIES).default('30d'),
     })
     .prefault({}),
+  sso: SsoSeed.nullable().default(null),
 });
 
 const MembershipSeed = z.strictObject({
@@ -193,16 +213,20 @@ export class SeedError extends Error {
 export interface SeedRules {
   /** `SMS_COUNTRIES`: an imported phone must be one that could be enrolled today. */
   smsCountries: readonly string[];
+  /** Outside production an SSO issuer may be plain http on a loopback address (tests, local IdPs). */
+  allowLoopbackHttpIssuers: boolean;
 }
+
+const DEFAULT_RULES: SeedRules = { smsCountries: DEFAULT_SMS_COUNTRIES, allowLoopbackHttpIssuers: false };
 
 /**
  * Validates a parsed seed; each problem names its JSON path, e.g. `users[2].memberships[0].company`.
  * An imported `smsPhone` must pass the same rules as an enrollment (Procore Pay, number type, country).
  */
-export function parseSeed(json: unknown, rules: SeedRules = { smsCountries: DEFAULT_SMS_COUNTRIES }): Seed {
+export function parseSeed(json: unknown, rules: SeedRules = DEFAULT_RULES): Seed {
   const result = SeedFile.safeParse(json);
   if (!result.success) throw new SeedError(result.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`));
-  const problems = smsPhoneProblems(result.data, rules);
+  const problems = [...smsPhoneProblems(result.data, rules), ...ssoProblems(result.data, rules)];
   if (problems.length > 0) throw new SeedError(problems);
   return result.data;
 }
@@ -214,6 +238,30 @@ function smsPhoneProblems(seed: Seed, rules: SeedRules): string[] {
     const verdict = checkSmsNumber({ number: user.smsPhone }, methodsAllowedForPayRoles(payRoles).sms, rules.smsCountries);
     return verdict.allowed ? [] : [`${jsonPath(['users', i, 'smsPhone'])}: ${SMS_REFUSAL_MESSAGES[verdict.reason]}`];
   });
+}
+
+/**
+ * An SSO connection needs domains to route, an issuer over TLS (http on loopback outside production),
+ * and domains no other company's SSO claims: an email must lead to exactly one company's sign-in.
+ */
+function ssoProblems(seed: Seed, rules: SeedRules): string[] {
+  const problems: string[] = [];
+  const ssoOwner = new Map<string, string>();
+  seed.companies.forEach((company, i) => {
+    if (!company.sso) return;
+    const issuer = new URL(company.sso.issuer);
+    const loopbackHttp = issuer.protocol === 'http:' && isLoopbackUrl(issuer) && rules.allowLoopbackHttpIssuers;
+    if (issuer.protocol !== 'https:' && !loopbackHttp) {
+      problems.push(`${jsonPath(['companies', i, 'sso', 'issuer'])}: an https URL${rules.allowLoopbackHttpIssuers ? ' (http only on a loopback address)' : ' in production'}`);
+    }
+    if (company.emailDomains.length === 0) problems.push(`${jsonPath(['companies', i, 'emailDomains'])}: a company with SSO needs the email domains to send to it`);
+    company.emailDomains.forEach((domain, j) => {
+      const owner = ssoOwner.get(domain);
+      if (owner !== undefined) problems.push(`${jsonPath(['companies', i, 'emailDomains', j])}: "${domain}" already signs in through the SSO of company "${owner}"`);
+      else ssoOwner.set(domain, company.id);
+    });
+  });
+  return problems;
 }
 
 function jsonPath(path: readonly PropertyKey[]): string {

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/config.ts';
 import { redisStores } from '../adapters/stores.ts';
 import { createLogger } from '../lib/logger.ts';
-import { importSeed, readSeedFile } from '../seed/import.ts';
+import { importSeed, readSeedFile, seedRules } from '../seed/import.ts';
 import { SecretBox } from '../lib/secret_box.ts';
 
 const path = process.argv[2];
@@ -14,7 +14,7 @@ if (!path) {
 try {
   const config = loadConfig(process.env);
   if (!config.redis) throw new Error('REDIS_URL is not set: the in-memory store would be lost when this command exits.');
-  const seed = await readSeedFile(path, { smsCountries: config.sms.countries });
+  const seed = await readSeedFile(path, seedRules(config));
   const stores = await redisStores(config.redis.url, config.redis.prefix, createLogger(config.logLevel));
   try {
     const summary = await importSeed(seed, { ...stores, box: new SecretBox(config.mfaEncryptionKeys) });

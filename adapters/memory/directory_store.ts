@@ -1,6 +1,6 @@
-import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
+import { DomainClaimedError, EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
 import { emailLookupKey } from '../../directory/email_address.ts';
-import type { Company, Membership, User } from '../../directory/types.ts';
+import type { Company, FederatedSubject, Membership, User } from '../../directory/types.ts';
 
 /** The directory in process memory: for development and tests. Values are copied in and out. */
 export class MemoryDirectoryStore implements DirectoryStore {
@@ -8,10 +8,24 @@ export class MemoryDirectoryStore implements DirectoryStore {
   readonly #users = new Map<string, User>();
   readonly #userIdByEmail = new Map<string, string>();
   readonly #memberships = new Map<string, Map<string, Membership>>();
+  readonly #ssoCompanyByDomain = new Map<string, string>();
+  readonly #federatedUsers = new Map<string, string>();
 
   saveCompany(company: Company): Promise<void> {
+    const domains = company.sso ? company.emailDomains : [];
+    const claimed = domains.find((domain) => (this.#ssoCompanyByDomain.get(domain) ?? company.id) !== company.id);
+    if (claimed !== undefined) return Promise.reject(new DomainClaimedError(claimed));
+    for (const [domain, owner] of this.#ssoCompanyByDomain) {
+      if (owner === company.id && !domains.includes(domain)) this.#ssoCompanyByDomain.delete(domain);
+    }
+    for (const domain of domains) this.#ssoCompanyByDomain.set(domain, company.id);
     this.#companies.set(company.id, structuredClone(company));
     return Promise.resolve();
+  }
+
+  ssoCompanyForDomain(domain: string): Promise<Company | undefined> {
+    const id = this.#ssoCompanyByDomain.get(domain);
+    return Promise.resolve(id === undefined ? undefined : copy(this.#companies.get(id)));
   }
 
   findCompany(id: string): Promise<Company | undefined> {
@@ -57,6 +71,21 @@ export class MemoryDirectoryStore implements DirectoryStore {
     }
     return Promise.resolve(members);
   }
+
+  findFederatedUser(subject: FederatedSubject): Promise<string | undefined> {
+    return Promise.resolve(this.#federatedUsers.get(subjectKey(subject)));
+  }
+
+  linkFederatedUser(subject: FederatedSubject, userId: string): Promise<string> {
+    const key = subjectKey(subject);
+    const linked = this.#federatedUsers.get(key) ?? userId;
+    this.#federatedUsers.set(key, linked);
+    return Promise.resolve(linked);
+  }
+}
+
+function subjectKey(subject: FederatedSubject): string {
+  return JSON.stringify([subject.companyId, subject.issuer, subject.subject]);
 }
 
 function copy<T>(value: T | undefined): T | undefined {

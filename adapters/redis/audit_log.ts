@@ -22,7 +22,7 @@ export class RedisAuditLog implements AuditLog {
   async record(event: AuditEvent): Promise<void> {
     const fields = { event: JSON.stringify(event) };
     const options = { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: MAX_EVENTS_PER_STREAM } };
-    const streams = [`{u:${event.userId}}`, ...event.companyIds.map((id) => `{c:${id}}`)];
+    const streams = [...(event.userId === undefined ? [] : [`{u:${event.userId}}`]), ...event.companyIds.map((id) => `{c:${id}}`)];
     await Promise.all(streams.map((stream) => this.#redis.xAdd(this.#prefix + stream, '*', fields, options)));
   }
 

@@ -1,4 +1,6 @@
 import { loginWithPassword } from '../../directory/password_login.ts';
+import { loginRouteFor } from '../../directory/login_route.ts';
+import { showSsoRequired } from './sso.ts';
 import { ACR, AMR } from '../../mfa/assurance.ts';
 import { renderPage } from '../render.ts';
 import { PasswordForm, readForm } from '../forms.ts';
@@ -17,6 +19,13 @@ export async function submitPassword(ctx: InteractionContext, deps: InteractionD
   }
   const { password } = form.value;
   const email = form.value.email.address;
+  // Checked before the password is: an SSO domain's accounts never log in by password here.
+  const route = await loginRouteFor(deps.directory, form.value.email);
+  if (route.method === 'sso') {
+    ctx.state.log.info({ event: 'login.password_refused_sso', companyId: route.company.id }, 'password refused for an SSO domain');
+    showSsoRequired(ctx, route.company, email);
+    return;
+  }
   const result = await loginWithPassword(deps, { email, password, ip: ctx.ip });
 
   if (result.outcome === 'throttled') {

@@ -68,5 +68,5 @@ export async function submitRecoveryCode(ctx: InteractionContext, deps: Interact
   }
   const step = await decideAgain(ctx, deps);
   if (step === 'mfa_enroll') redirectWithin(ctx, 'mfa/methods');
-  else if (step === 'mfa') ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
+  else if (step !== 'none') ctx.redirect(`/interaction/${ctx.state.interaction.uid}`);
 }

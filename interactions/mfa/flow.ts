@@ -1,5 +1,5 @@
 import { MFA_PROMPT_REASONS } from '../../provider/interaction_policy.ts';
-import { ChallengeDetails, EnrollDetails } from '../../mfa/decision.ts';
+import { ChallengeDetails, EnrollDetails, type MfaDecision } from '../../mfa/decision.ts';
 import type { AttemptContext } from '../../mfa/service.ts';
 import type { FactorContext } from '../../mfa/factor.ts';
 import { acrClaimFromParam, assuranceAfterMfa } from '../../mfa/gate.ts';
@@ -71,7 +71,7 @@ export function showLocked(ctx: InteractionContext, result: { retryAfterSeconds:
  * code was used: the account must now enroll), and moves the interaction to the step it decides.
  * Returns the step; 'none' resumes the authorization, which asks the gate itself.
  */
-export async function decideAgain(ctx: InteractionContext, deps: InteractionDeps): Promise<'none' | 'mfa_enroll' | 'mfa'> {
+export async function decideAgain(ctx: InteractionContext, deps: InteractionDeps): Promise<MfaDecision['step']> {
   const { interaction } = ctx.state;
   const sessionUid = interaction.session?.uid;
   const session = sessionUid ? await deps.provider.Session.findByUid(sessionUid) : undefined;
@@ -79,7 +79,7 @@ export async function decideAgain(ctx: InteractionContext, deps: InteractionDeps
   const decision = await deps.mfa.decide({
     accountId: session.accountId,
     sessionUid,
-    session: { amr: session.amr ?? [], authTime: session.loginTs ?? 0 },
+    session: { amr: session.amr ?? [], acr: session.acr, authTime: session.loginTs ?? 0 },
     acrValues: interaction.params['acr_values'],
     acrClaim: acrClaimFromParam(interaction.params['claims']),
   });

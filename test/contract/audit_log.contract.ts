@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AuditEvent, AuditLog } from '../../audit/audit_log.ts';
 
-const event = (userId: string, companyIds: string[], at: number, detail?: Record<string, string>): AuditEvent => ({
+const event = (userId: string | undefined, companyIds: string[], at: number, detail?: Record<string, string>): AuditEvent => ({
   type: 'mfa.challenge_failed',
   userId,
   companyIds,
@@ -36,6 +36,16 @@ export function auditLogContract(makeLog: () => Promise<AuditLog> | AuditLog): v
     assert.deepEqual((await log.forCompany('bayside', 10)).map((e) => e.userId), ['u4', 'u1']);
     assert.deepEqual(await log.forCompany('nobody', 10), []);
     assert.deepEqual((await log.forUser('u3', 10)).map((e) => e.at), [3], 'an event of no company is still the user’s');
+  });
+
+  it('keeps an event with no account in its company only', async () => {
+    const refused = { ...event(undefined, ['acme'], 1, { reason: 'no_account' }), type: 'sso.login_failed' as const };
+    await log.record(refused);
+    const [found, ...rest] = await log.forCompany('acme', 10);
+    assert.deepEqual(rest, []);
+    assert.equal(found?.userId, undefined);
+    assert.deepEqual({ ...found, userId: undefined }, refused);
+    assert.deepEqual(await log.forUser('undefined', 10), []);
   });
 
   it('returns at most `limit` events, the newest', async () => {

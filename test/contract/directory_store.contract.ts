@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
+import { DomainClaimedError, EmailInUseError, type DirectoryStore } from '../../directory/store.ts';
 import type { Company, Membership, User } from '../../directory/types.ts';
 
 export const company = (id: string): Company => ({
@@ -20,6 +20,21 @@ export const user = (id: string, email: string): User => ({
   familyName: undefined,
   passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
   status: 'active',
+});
+
+export const withSso = (base: Company, domains: string[]): Company => ({
+  ...base,
+  emailDomains: domains,
+  sso: {
+    type: 'oidc',
+    issuer: 'https://login.example.test',
+    clientId: 'groundwork',
+    sealedClientSecret: 'v1.k.iv.ct.tag',
+    scopes: ['openid', 'email'],
+    mfa: 'idp',
+    jit: false,
+    mfaAcrValues: [],
+  },
 });
 
 const membership = (userId: string, companyId: string, status: Membership['status'] = 'active'): Membership => ({
@@ -93,5 +108,37 @@ export function directoryStoreContract(makeStore: () => Promise<DirectoryStore> 
     assert.ok(found);
     found.name = 'changed';
     assert.equal((await store.findUser('u1'))?.name, 'User u1');
+  });
+
+  it('routes the email domains of a company with SSO to it, and follows changes', async () => {
+    await store.saveCompany(withSso(company('acme'), ['acme.test', 'acme-corp.test']));
+    await store.saveCompany(company('plain'));
+    assert.equal((await store.ssoCompanyForDomain('acme-corp.test'))?.id, 'acme');
+    assert.equal(await store.ssoCompanyForDomain('plain.test'), undefined, 'a company without SSO routes nothing');
+    await store.saveCompany(withSso(company('acme'), ['acme.test']));
+    assert.equal(await store.ssoCompanyForDomain('acme-corp.test'), undefined, 'a domain taken off is released');
+    await store.saveCompany(company('acme'));
+    assert.equal(await store.ssoCompanyForDomain('acme.test'), undefined, 'SSO turned off releases every domain');
+  });
+
+  it('refuses a domain that another company logs in through SSO, changing nothing', async () => {
+    await store.saveCompany(withSso(company('acme'), ['shared.test']));
+    await assert.rejects(store.saveCompany(withSso(company('bayside'), ['bayside.test', 'shared.test'])), DomainClaimedError);
+    assert.equal(await store.findCompany('bayside'), undefined);
+    assert.equal(await store.ssoCompanyForDomain('bayside.test'), undefined);
+    assert.equal((await store.ssoCompanyForDomain('shared.test'))?.id, 'acme');
+    // Without SSO, two companies may list one domain (membership checks only).
+    await store.saveCompany({ ...company('bayside'), emailDomains: ['shared.test'] });
+    assert.equal((await store.ssoCompanyForDomain('shared.test'))?.id, 'acme');
+  });
+
+  it('links an upstream account to one user: the first link wins', async () => {
+    const subject = { companyId: 'acme', issuer: 'https://login.acme.test', subject: 'abc' };
+    assert.equal(await store.findFederatedUser(subject), undefined);
+    assert.equal(await store.linkFederatedUser(subject, 'u1'), 'u1');
+    assert.equal(await store.linkFederatedUser(subject, 'u2'), 'u1');
+    assert.equal(await store.findFederatedUser(subject), 'u1');
+    assert.equal(await store.findFederatedUser({ ...subject, issuer: 'https://other.test' }), undefined, 'another issuer is another account');
+    assert.equal(await store.findFederatedUser({ ...subject, companyId: 'bayside' }), undefined, 'another company is another connection');
   });
 }

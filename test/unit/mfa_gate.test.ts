@@ -1,14 +1,23 @@
 import assert from 'node:assert/strict';
-import { acrClaimProblem, acrSatisfies, acrToAssert, canSkipEnrollment, acrClaimFromParam, essentialAcrUnmet, mfaIsFresh, mfaStepsDue, stepUpRequested, type GateInput } from '../../mfa/gate.ts';
+import { acrClaimProblem, acrSatisfies, acrToAssert, canSkipEnrollment, acrClaimFromParam, essentialAcrUnmet, mfaIsFresh, mfaStepsDue, stepUpRequested, upstreamLoginDue, type GateInput, type SessionAuth, type UpstreamLoginReason } from '../../mfa/gate.ts';
 import type { MfaRequirement } from '../../mfa/policy.ts';
 
 const methods = { totp: true, sms: { allowed: true, onlyCountries: 'default' } } as const;
-const REQUIRED: MfaRequirement = { kind: 'required', reasons: ['company:x'], methods, reverifySeconds: 12 * 3600 };
-const OPTIONAL: MfaRequirement = { kind: 'optional_enrollment', deadline: '2027-01-01', methods, reverifySeconds: 12 * 3600 };
-const NONE: MfaRequirement = { kind: 'none', methods, reverifySeconds: 30 * 86400 };
+const REQUIRED: MfaRequirement = { kind: 'required', reasons: ['company:x'], methods, reverifySeconds: 12 * 3600, federation: undefined };
+const OPTIONAL: MfaRequirement = { kind: 'optional_enrollment', deadline: '2027-01-01', methods, reverifySeconds: 12 * 3600, federation: undefined };
+const NONE: MfaRequirement = { kind: 'none', methods, reverifySeconds: 30 * 86400, federation: undefined };
+const idpFederation = { companyId: 'corp', mode: 'idp', reverifySeconds: 7 * 86400 } as const;
+const localFederation = { ...idpFederation, mode: 'local' } as const;
+/** Federated with `mfa: "idp"`, nothing of ours applies. */
+const IDP_NONE: MfaRequirement = { ...NONE, federation: idpFederation };
+/** Federated with `mfa: "idp"`, but a Procore Pay role requires our MFA. */
+const IDP_PAY: MfaRequirement = { ...REQUIRED, reasons: ['pay:corp'], federation: idpFederation };
+const LOCAL_REQUIRED: MfaRequirement = { ...REQUIRED, federation: localFederation };
 const NOW = 1_800_000_000;
-const pwd = { amr: ['pwd'], authTime: NOW - 60 };
-const mfa = (ageSeconds: number) => ({ amr: ['pwd', 'otp', 'mfa'], authTime: NOW - ageSeconds });
+const pwd = { amr: ['pwd'], acr: 'urn:idp:acr:sfa', authTime: NOW - 60 };
+const mfa = (ageSeconds: number) => ({ amr: ['pwd', 'otp', 'mfa'], acr: 'urn:idp:acr:mfa', authTime: NOW - ageSeconds });
+/** A login at the company's IdP; `upstreamMfa` when it proved MFA and that counted (acr). */
+const fed = (ageSeconds: number, upstreamMfa = false) => ({ amr: upstreamMfa ? ['fed', 'pwd', 'otp', 'mfa'] : ['fed', 'pwd'], acr: upstreamMfa ? 'urn:idp:acr:mfa' : 'urn:idp:acr:sfa', authTime: NOW - ageSeconds });
 
 const base: GateInput = { requirement: NONE, enrolled: false, stepUp: false, skippedEnrollment: false, session: pwd, nowSeconds: NOW };
 
@@ -26,7 +35,33 @@ const rows: [string, Partial<GateInput>, { enroll: boolean; challenge: boolean }
   ['enrolled, MFA exactly 12 h ago: challenge', { requirement: REQUIRED, enrolled: true, session: mfa(12 * 3600) }, { enroll: false, challenge: true }],
   ['enrolled, MFA 31 days ago, no company rule (30 d default): challenge', { requirement: NONE, enrolled: true, session: mfa(31 * 86400) }, { enroll: false, challenge: true }],
   ['enrolled, step-up, fresh MFA: nothing', { requirement: REQUIRED, enrolled: true, stepUp: true, session: mfa(60) }, { enroll: false, challenge: false }],
+  ['federated (idp), nothing of ours applies, app asks for MFA: none of our steps (the IdP is asked)', { requirement: IDP_NONE, stepUp: true, session: fed(60) }, { enroll: false, challenge: false }],
+  ['federated (idp), factors enrolled here before SSO: not challenged', { requirement: IDP_NONE, enrolled: true, session: fed(60) }, { enroll: false, challenge: false }],
+  ['federated (idp) with a Pay role, not enrolled: enroll', { requirement: IDP_PAY, session: fed(60) }, { enroll: true, challenge: false }],
+  ['federated (idp) with a Pay role, enrolled, the IdP did MFA: still our challenge', { requirement: IDP_PAY, enrolled: true, session: { ...fed(60, true), acr: 'urn:idp:acr:sfa' } }, { enroll: false, challenge: true }],
+  ['federated (local), enrolled: challenge after the SSO login', { requirement: LOCAL_REQUIRED, enrolled: true, session: fed(60) }, { enroll: false, challenge: true }],
+  ['an IdP "mfa" amr under a single-factor acr is not our MFA', { requirement: LOCAL_REQUIRED, enrolled: true, session: { ...fed(60, true), acr: 'urn:idp:acr:sfa' } }, { enroll: false, challenge: true }],
 ];
+
+const upstreamRows: [string, { requirement: MfaRequirement; session: SessionAuth; stepUp?: boolean }, UpstreamLoginReason | undefined][] = [
+  ['not federated: never', { requirement: REQUIRED, session: pwd }, undefined],
+  ['federated, a password session from before SSO: the IdP', { requirement: IDP_NONE, session: pwd }, 'sso_required'],
+  ['federated (local), a password session from before SSO: the IdP too', { requirement: LOCAL_REQUIRED, session: mfa(60) }, 'sso_required'],
+  ['federated (idp), an SSO session a minute old: nothing', { requirement: IDP_NONE, session: fed(60) }, undefined],
+  ['federated (idp), older than the 7-day period: the IdP again', { requirement: IDP_NONE, session: fed(7 * 86400) }, 'sso_reverify'],
+  ['federated (local), older than the period: our MFA decides, not the IdP', { requirement: LOCAL_REQUIRED, session: fed(8 * 86400) }, undefined],
+  ['federated (idp), step-up, the IdP did not prove MFA: the IdP, asked for MFA', { requirement: IDP_NONE, session: fed(60), stepUp: true }, 'sso_step_up'],
+  ['federated (idp), step-up, the IdP proved MFA: nothing', { requirement: IDP_NONE, session: fed(60, true), stepUp: true }, undefined],
+  ['federated (idp) with a Pay role, step-up: our MFA steps answer it', { requirement: IDP_PAY, session: fed(60), stepUp: true }, undefined],
+];
+
+describe('MFA gate: when a federated account goes (back) to its IdP', () => {
+  for (const [name, input, expected] of upstreamRows) {
+    it(name, () => {
+      assert.equal(upstreamLoginDue({ stepUp: false, nowSeconds: NOW, ...input }), expected);
+    });
+  }
+});
 
 describe('MFA gate: which step is due', () => {
   for (const [name, input, expected] of rows) {
@@ -36,8 +71,9 @@ describe('MFA gate: which step is due', () => {
   }
 
   it('a session without the mfa amr is never fresh', () => {
-    assert.equal(mfaIsFresh({ amr: ['pwd', 'otp'], authTime: NOW }, 3600, NOW), false);
+    assert.equal(mfaIsFresh({ amr: ['pwd', 'otp'], acr: 'urn:idp:acr:mfa', authTime: NOW }, 3600, NOW), false);
   });
+
 });
 
 describe('step-up requests', () => {

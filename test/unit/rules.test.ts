@@ -3,6 +3,8 @@ import { errors } from 'oidc-provider';
 import { ClientOfflineError } from 'redis';
 import { parseEmailAddress, type EmailAddress } from '../../directory/email_address.ts';
 import { loginRouteFor } from '../../directory/login_route.ts';
+import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
+import { company, withSso } from '../contract/directory_store.contract.ts';
 import { verifyPassword, hashPassword } from '../../directory/passwords.ts';
 import { consentScreenNeeded, missingGrants } from '../../interactions/consent/consent.ts';
 import { errorPageFor } from '../../interactions/middleware/error_pages.ts';
@@ -14,9 +16,25 @@ describe('where an email logs in', () => {
     assert.ok(result.ok);
     return result.email;
   };
-  for (const email of ['alice@acme.test', 'nobody@unknown.test', 'josé@bücher.example']) {
-    it(`${email} → password (no SSO connections yet; unknown emails look the same)`, () => {
-      assert.deepEqual(loginRouteFor(parsed(email)), { method: 'password' });
+  const directory = new MemoryDirectoryStore();
+  before(async () => {
+    await directory.saveCompany(withSso(company('corp'), ['corp.test', 'xn--bcher-kva.example']));
+    await directory.saveCompany(company('acme'));
+  });
+  const rows: [string, 'password' | 'sso'][] = [
+    ['alice@acme.test', 'password'],
+    ['nobody@unknown.test', 'password'],
+    ['someone.new@corp.test', 'sso'],
+    ['Someone@CORP.test', 'sso'],
+    ['josé@bücher.example', 'sso'],
+    ['jose@xn--bcher-kva.example', 'sso'],
+    ['someone@sub.corp.test', 'password'],
+  ];
+  for (const [email, method] of rows) {
+    it(`${email} → ${method} (known or not: the domain decides)`, async () => {
+      const route = await loginRouteFor(directory, parsed(email));
+      assert.equal(route.method, method);
+      if (route.method === 'sso') assert.equal(route.company.id, 'corp');
     });
   }
 });

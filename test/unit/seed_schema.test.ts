@@ -9,6 +9,7 @@ import { SecretBox } from '../../lib/secret_box.ts';
 import { verifyPassword } from '../../directory/passwords.ts';
 import { withSealedClientSecrets } from '../../adapters/sealed_client_secrets.ts';
 import { importSeed } from '../../seed/import.ts';
+import { openClientSecret } from '../../sso/client_secret.ts';
 import { parseSeed, SeedError } from '../../seed/schema.ts';
 
 const valid = () => ({
@@ -16,6 +17,8 @@ const valid = () => ({
   users: [{ email: 'a@acme.test', name: 'A', password: 'long enough', memberships: [{ company: 'acme', status: 'active', permissions: { companyAdmin: 'admin', directory: 'admin' }, payRoles: [] }] }],
   clients: [{ client_id: 'web', client_secret: '0123456789abcdef0123456789abcdef', redirect_uris: ['https://app.test/cb'], post_logout_redirect_uris: [], first_party: true }],
 });
+
+const sso = (over: Record<string, unknown> = {}) => ({ type: 'oidc', issuer: 'https://login.acme.test', clientId: 'groundwork', clientSecret: 'upstream-secret', mfa: 'idp', ...over });
 
 type Mutation = (seed: ReturnType<typeof valid>) => unknown;
 
@@ -54,6 +57,13 @@ const problems: [string, Mutation, string][] = [
   ['a UK phone for a payee admin', (s) => ((s.users[0]!.memberships[0]!.payRoles = ['payee_admin' as never]), Object.assign(s.users[0]!, { smsPhone: '+447400123456' }), s), 'users[0].smsPhone: For Procore Pay, SMS verification is limited'],
   ['a phone outside the SMS countries', (s) => (Object.assign(s.users[0]!, { smsPhone: '+819012345678' }), s), 'users[0].smsPhone: SMS verification is not available'],
   ['a landline phone', (s) => (Object.assign(s.users[0]!, { smsPhone: '+442071838750' }), s), 'users[0].smsPhone: Text messages can only go to a mobile number'],
+  ['an SSO issuer over plain http', (s) => (Object.assign(s.companies[0]!, { sso: sso({ issuer: 'http://login.acme.test' }) }), s), 'companies[0].sso.issuer: an https URL'],
+  ['an SSO issuer on loopback http in production', (s) => (Object.assign(s.companies[0]!, { sso: sso({ issuer: 'http://127.0.0.1:9000' }) }), s), 'companies[0].sso.issuer: an https URL'],
+  ['an SSO connection without an MFA mode', (s) => (Object.assign(s.companies[0]!, { sso: sso({ mfa: undefined }) }), s), 'companies[0].sso.mfa'],
+  ['an SSO connection of another type', (s) => (Object.assign(s.companies[0]!, { sso: sso({ type: 'saml' }) }), s), 'companies[0].sso.type'],
+  ['SSO scopes without email', (s) => (Object.assign(s.companies[0]!, { sso: sso({ scopes: ['openid'] }) }), s), 'companies[0].sso.scopes: must include "openid" and "email"'],
+  ['an SSO connection without domains', (s) => (Object.assign(s.companies[0]!, { emailDomains: [], sso: sso() }), s), 'companies[0].emailDomains: a company with SSO needs'],
+  ['one domain claimed by two companies with SSO', (s) => (Object.assign(s.companies[0]!, { sso: sso() }), s.companies.push({ ...s.companies[0]!, id: 'other', emailDomains: ['other.test', 'ACME.test'] }), s), 'companies[1].emailDomains[1]: "acme.test" already signs in through the SSO of company "acme"'],
 ];
 
 describe('seed validation', () => {
@@ -81,7 +91,7 @@ describe('seed validation', () => {
     const seed = Object.assign(valid(), {});
     Object.assign(seed.users[0]!, { smsPhone: '+447400123456' });
     assert.equal(parseSeed(seed).users[0]!.smsPhone, '+447400123456');
-    assert.throws(() => parseSeed(seed, { smsCountries: ['US'] }), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('users[0].smsPhone'));
+    assert.throws(() => parseSeed(seed, { smsCountries: ['US'], allowLoopbackHttpIssuers: false }), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('users[0].smsPhone'));
   });
 
   it('accepts internationalized emails (RFC 6531) and stores them in NFC, as written otherwise', () => {
@@ -98,6 +108,16 @@ describe('seed validation', () => {
     const seed = valid();
     seed.companies[0]!.emailDomains = ['Acme.test', 'bücher.example', 'XN--R8JZ45G.xn--zckzah'];
     assert.deepEqual(parseSeed(seed).companies[0]!.emailDomains, ['acme.test', 'xn--bcher-kva.example', 'xn--r8jz45g.xn--zckzah']);
+  });
+
+  it('takes an SSO issuer on loopback http outside production only, and one domain in two companies without SSO', () => {
+    const seed = valid();
+    Object.assign(seed.companies[0]!, { sso: sso({ issuer: 'http://127.0.0.1:9000' }) });
+    seed.companies.push({ ...seed.companies[0]!, id: 'plain', sso: null } as never);
+    const parsed = parseSeed(seed, { smsCountries: ['US'], allowLoopbackHttpIssuers: true });
+    assert.deepEqual(parsed.companies[0]!.sso?.scopes, ['openid', 'email', 'profile']);
+    assert.equal(parsed.companies[0]!.sso?.jit, false, 'unknown users are refused unless the connection says otherwise');
+    assert.throws(() => parseSeed(seed), SeedError);
   });
 
   it('reports every problem at once', () => {
@@ -150,6 +170,38 @@ describe('seed import', () => {
     assert.equal(stored?.['client_secret'], undefined, 'the secret is stored sealed, under its own name');
     assert.ok(!JSON.stringify(stored).includes('0123456789abcdef0123456789abcdef'));
     assert.equal((await withSealedClientSecrets(stores.oidcAdapter, stores.box)('Client').find('web'))?.['client_secret'], '0123456789abcdef0123456789abcdef');
+  });
+});
+
+describe('seed import of an SSO connection', () => {
+  const stores = () => ({
+    directory: new MemoryDirectoryStore(),
+    oidcAdapter: new MemoryOidcStorage().adapterFactory(),
+    mfaFactors: new MemoryMfaFactorStore(),
+    box: new SecretBox(parseEncryptionKeys(undefined)),
+  });
+
+  it('stores the client secret sealed to the company, and routes the domains', async () => {
+    const target = stores();
+    const seed = valid();
+    Object.assign(seed.companies[0]!, { sso: sso({ clientSecret: 'the-upstream-client-secret' }) });
+    await importSeed(parseSeed(seed), target);
+    const company = await target.directory.ssoCompanyForDomain('acme.test');
+    assert.equal(company?.id, 'acme');
+    assert.ok(company.sso && !JSON.stringify(company).includes('the-upstream-client-secret'));
+    assert.equal(openClientSecret(target.box, 'acme', company.sso.sealedClientSecret), 'the-upstream-client-secret');
+    assert.throws(() => openClientSecret(target.box, 'other', company.sso!.sealedClientSecret), 'bound to its company');
+  });
+
+  it('refuses a domain that a company already stored routes to its SSO, with the JSON path', async () => {
+    const target = stores();
+    const first = valid();
+    Object.assign(first.companies[0]!, { sso: sso() });
+    await importSeed(parseSeed(first), target);
+    const second = valid();
+    Object.assign(second.companies[0]!, { id: 'rival', sso: sso() });
+    second.users = [];
+    await assert.rejects(importSeed(parseSeed(second), target), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('companies[0].emailDomains: email domain acme.test'));
   });
 });
 
