@@ -17,6 +17,8 @@ export interface UpstreamIdentity {
   acr: string | undefined;
   /** Epoch seconds; the token's `iat` when the IdP leaves `auth_time` out. */
   authTime: number;
+  /** The ID token's `iat`, by the IdP's clock like `auth_time`. */
+  issuedAt: number;
 }
 
 /** The IdP could not be reached, or answered its discovery or token endpoint with a server error. */
@@ -162,6 +164,7 @@ function identityOf(claims: oidc.IDToken): UpstreamIdentity {
     amr,
     acr: text(claims.acr),
     authTime: typeof claims.auth_time === 'number' ? claims.auth_time : claims.iat,
+    issuedAt: claims.iat,
   };
 }
 

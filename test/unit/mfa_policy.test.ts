@@ -66,6 +66,43 @@ const rows: Row[] = [
   { name: 'membership of an unknown company: ignored', memberships: [member('gone')], now: '2026-11-23T12:00:00Z', expect: { kind: 'none' } },
 ];
 
+describe('MFA policy for accounts federated to their company’s IdP', () => {
+  const sso = (mode: 'idp' | 'local'): Company['sso'] => ({ type: 'oidc', issuer: 'https://idp.test', clientId: 'c', sealedClientSecret: 's', scopes: ['openid', 'email'], mfa: mode, jit: false, mfaAcrValues: [] });
+  const companies = new Map(
+    [
+      { ...company('idpco', { required: true, reverify: '7d' }), emailDomains: ['corp.test'], sso: sso('idp') },
+      { ...company('localco', { required: true, reverify: '12h' }), emailDomains: ['local.test'], sso: sso('local') },
+      company('now', { required: true }),
+      company('off', { required: false }),
+    ].map((c) => [c.id, c]),
+  );
+  const corpUser: User = { ...user, email: 'u@corp.test' };
+  const at = (memberships: Membership[], extra: { enrolled?: boolean; recovering?: boolean; who?: User } = {}) =>
+    mfaRequirementFor({ user: extra.who ?? corpUser, memberships, companies, enrolled: extra.enrolled ?? false, recovering: extra.recovering ?? false, now: new Date('2026-11-23T12:00:00Z') });
+
+  const rows: [string, MfaRequirement, { kind: MfaRequirement['kind']; reasons?: string[]; federation?: string }][] = [
+    ['idp: the company’s own "Require MFA" is its IdP’s business', at([member('idpco')]), { kind: 'none', federation: 'idpco:idp' }],
+    ['idp: factors enrolled here are not asked for', at([member('idpco')], { enrolled: true }), { kind: 'none' }],
+    ['idp: nor a recovery', at([member('idpco')], { recovering: true }), { kind: 'none' }],
+    ['idp: a Procore Pay role still requires our MFA', at([member('idpco', 'active', ['payee'])]), { kind: 'required', reasons: ['pay:idpco'] }],
+    ['idp: another company’s requirement still counts', at([member('idpco'), member('now')]), { kind: 'required', reasons: ['company:now'] }],
+    ['local: the company’s rule applies as after a password', at([member('localco')], { who: { ...user, email: 'u@local.test' } }), { kind: 'required', reasons: ['company:localco'], federation: 'localco:local' }],
+    ['an email outside the SSO domains: not federated', at([member('idpco')], { who: { ...user, email: 'u@elsewhere.test' } }), { kind: 'required', reasons: ['company:idpco'] }],
+    ['an inactive membership: not federated', at([member('idpco', 'inactive'), member('off')]), { kind: 'none' }],
+  ];
+  for (const [name, result, expected] of rows) {
+    it(name, () => {
+      assert.equal(result.kind, expected.kind);
+      if (expected.reasons) assert.deepEqual(result.kind === 'required' ? result.reasons : undefined, expected.reasons);
+      if (expected.federation) assert.equal(result.federation && `${result.federation.companyId}:${result.federation.mode}`, expected.federation);
+    });
+  }
+
+  it('idp: the federation carries the company’s re-verification period', () => {
+    assert.equal(at([member('idpco')]).federation?.reverifySeconds, 7 * 86400);
+  });
+});
+
 describe('MFA policy', () => {
   const companies = new Map(COMPANIES.map((c) => [c.id, c]));
   for (const row of rows) {
