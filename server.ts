@@ -38,6 +38,9 @@ const server = createServer((req, res) => {
 });
 server.listen(config.port, config.host, () => {
   logger.info({ issuer: config.issuer, host: config.host, port: config.port, store: idp.stores.kind }, 'identity provider listening');
+  // Every company's IdP registers this one URL for its SSO connection (docs/sso.md).
+  logger.info({ ssoRedirectUri: idp.ssoRedirectUri }, 'SSO redirect URI');
+  process.stdout.write(`\n  SSO redirect URI (register it at each company's IdP): ${idp.ssoRedirectUri}\n`);
   if (idp.seeded) logger.info({ seed: idp.seeded.file, ...idp.seeded.summary }, 'seed imported');
   if (idp.demo && idp.seeded) {
     process.stdout.write(

@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import * as oidc from 'openid-client';
 import { z } from 'zod';
 import type { RequestMeta, SecurityEvents } from '../audit/security_events.ts';
 import { parseEmailAddress } from '../directory/email_address.ts';
@@ -15,7 +14,7 @@ import { matchAccount, type Candidate } from './account_match.ts';
 import { federatedAssurance } from './assurance.ts';
 import { openClientSecret } from './client_secret.ts';
 import type { SsoFailureReason } from './failures.ts';
-import { UpstreamRefusedError, UpstreamUnavailableError, type UpstreamClients, type UpstreamIdentity } from './upstream.ts';
+import { newSignInChecks, UpstreamRefusedError, UpstreamUnavailableError, type UpstreamClients, type UpstreamIdentity } from './upstream.ts';
 
 export interface FederationDeps {
   directory: DirectoryStore;
@@ -90,8 +89,7 @@ export class Federation {
   async begin(input: { interactionId: string; company: SsoCompany; loginHint: string | undefined; ask: SignInAsk; meta: RequestMeta }): Promise<URL> {
     const { company, ask } = input;
     const state = `${input.interactionId}.${randomBytes(32).toString('base64url')}`;
-    const nonce = oidc.randomNonce();
-    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const { nonce, codeVerifier } = newSignInChecks();
     const askMfa = ask.stepUp && company.sso.mfa === 'idp' && company.sso.mfaAcrValues.length > 0;
     let url: URL;
     try {

@@ -36,6 +36,11 @@ export class UpstreamRefusedError extends Error {
   }
 }
 
+/** A new nonce and PKCE verifier for one sign-in. */
+export function newSignInChecks(): { nonce: string; codeVerifier: string } {
+  return { nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+}
+
 export interface UpstreamClientOptions {
   /** `$ISSUER/sso/callback`: the one redirect URI every company's IdP registers. */
   redirectUri: string;

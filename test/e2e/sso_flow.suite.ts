@@ -180,6 +180,14 @@ export function ssoFlowSuite(backend: () => Backend): void {
       assert.deepEqual((await running.idp.stores.audit.forUser('usr_ann', 5)).map((e) => e.type), ['sso.login']);
     });
 
+    it("the app's max_age and prompt=login go to the IdP too", async () => {
+      const { sent, callback, request } = await ssoLogin({ username: 'ann' }, { params: { max_age: '300', prompt: 'login' } });
+      const sentTo = new URL(sent.location!).searchParams;
+      assert.equal(sentTo.get('max_age'), '300');
+      assert.equal(sentTo.get('prompt'), 'login');
+      await idToken(request, callback);
+    });
+
     it('an IdP that proved MFA gives the multi-factor acr, its amr kept', async () => {
       const { callback, request } = await ssoLogin({ username: 'ann', mfa: true });
       const claims = await idToken(request, callback);
@@ -362,6 +370,17 @@ export function ssoFlowSuite(backend: () => Backend): void {
         assert.deepEqual(await failures('corp'), [reason]);
       });
     }
+
+    it('two callbacks of one answer at once: one login, the other refused', async () => {
+      const browser = new Browser(running.issuer);
+      const request = await authorizationRequest(rp, CLIENTS.web);
+      const { uid, sent } = await enterEmail(browser, request, 'ann@corp.test');
+      const answer = new URL(await loginUpstream(new Browser(upstream.issuer), sent.location!, { username: 'ann', password: 'ann-upstream' }));
+      const inInteraction = `/interaction/${uid}/sso/callback${answer.search}`;
+      const results = await Promise.all([browser.get(inInteraction), browser.get(inInteraction), browser.get(inInteraction)]);
+      assert.deepEqual(results.map((page) => page.status).sort(), [303, 400, 400]);
+      assert.equal((await running.idp.stores.audit.forUser('usr_ann', 10)).filter((e) => e.type === 'sso.login').length, 1);
+    });
 
     it('an IdP that is down: 503 naming it at the email step', async () => {
       const browser = new Browser(running.issuer);
