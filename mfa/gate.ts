@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACR, AMR, FEDERATED_AMR, FIRST_FACTOR_AMR } from './assurance.ts';
-import type { MfaRequirement } from './policy.ts';
+import { requiredForPay, type MfaRequirement } from './policy.ts';
 
 export interface SessionAuth {
   amr: string[];
@@ -65,6 +65,11 @@ export function mfaLeftToUpstream(requirement: MfaRequirement): boolean {
 export function mfaStepsDue(input: GateInput): MfaSteps {
   const { requirement } = input;
   if (mfaLeftToUpstream(requirement)) return { enroll: false, challenge: false };
+  // A company IdP's proven MFA (mfa: "idp", no Pay role: the multi-factor acr) satisfies other
+  // companies' rules without a factor here; a Pay role never gets that acr from an IdP.
+  if (!input.enrolled && !requiredForPay(requirement) && requirement.federation?.mode === 'idp' && mfaIsFresh(input.session, requirement.reverifySeconds, input.nowSeconds)) {
+    return { enroll: false, challenge: false };
+  }
   if (!input.enrolled) {
     const mustEnroll =
       requirement.kind === 'required' || input.stepUp || (requirement.kind === 'optional_enrollment' && !input.skippedEnrollment);

@@ -7,6 +7,13 @@ export interface AllowedMethods {
   sms: { allowed: false; reason: 'payor' } | { allowed: true; onlyCountries: string[] | 'default' };
 }
 
+const PAY_REASON = 'pay:';
+
+/** Is our MFA required because of a Procore Pay role (which no company IdP's MFA can stand in for)? */
+export function requiredForPay(requirement: MfaRequirement): boolean {
+  return requirement.kind === 'required' && requirement.reasons.some((reason) => reason.startsWith(PAY_REASON));
+}
+
 /**
  * An account federated to its company's IdP: its email's domain is one that company's SSO connection
  * logs in, and it is an active member there. `reverifySeconds` is that company's re-verification
@@ -72,7 +79,7 @@ export function mfaRequirementFor(input: PolicyInput): MfaRequirement {
   for (const membership of active) {
     const company = input.companies.get(membership.companyId);
     if (!company) continue;
-    if (membership.payRoles.length > 0) reasons.push(`pay:${company.id}`);
+    if (membership.payRoles.length > 0) reasons.push(`${PAY_REASON}${company.id}`);
     if (!company.mfa.required || (idp && company.id === federation.companyId)) continue;
     reverifySeconds = Math.min(reverifySeconds, REVERIFY_SECONDS[company.mfa.reverify]);
     const deadline = company.mfa.enforcementDate;

@@ -96,12 +96,21 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
     }),
   );
 
-  for (const [i, company] of companies.entries()) {
+  const domainProblems = await ssoDomainConflicts(companies, stores.directory);
+  if (domainProblems.length > 0) throw new SeedError(domainProblems);
+  // Companies that give up SSO domains are saved first, so one file can move a domain between companies.
+  const releasing = new Set<string>();
+  for (const company of companies) {
+    const stored = await stores.directory.findCompany(company.id);
+    const keeps = new Set(company.sso ? company.emailDomains : []);
+    if (stored?.sso && stored.emailDomains.some((d) => !keeps.has(d))) releasing.add(company.id);
+  }
+  for (const company of [...companies].sort((a, b) => Number(releasing.has(b.id)) - Number(releasing.has(a.id)))) {
     try {
       await stores.directory.saveCompany(company);
     } catch (err) {
-      // A domain of a company already stored (not in this file) is routed to another company's SSO.
-      if (err instanceof DomainClaimedError) throw new SeedError([`companies[${i}].emailDomains: ${err.message}`]);
+      // Only a swap of domains between two companies in one file gets here: import it in two steps.
+      if (err instanceof DomainClaimedError) throw new SeedError([`companies[${companies.indexOf(company)}].emailDomains: ${err.message}`]);
       throw err;
     }
   }
@@ -119,4 +128,23 @@ export async function importSeed(seed: Seed, stores: SeedTargets): Promise<SeedS
     await clientStore.upsert(client.client_id, metadata);
   }
   return { companies: companies.length, users: users.length, clients: seed.clients.length };
+}
+
+/**
+ * SSO domains that a company already stored, and not in this file, routes to its own IdP: found
+ * before anything is written, so a refused file changes nothing.
+ */
+async function ssoDomainConflicts(companies: Company[], directory: DirectoryStore): Promise<string[]> {
+  const inFile = new Set(companies.map((c) => c.id));
+  const problems: string[] = [];
+  for (const [i, company] of companies.entries()) {
+    if (!company.sso) continue;
+    for (const domain of company.emailDomains) {
+      const owner = await directory.ssoCompanyForDomain(domain);
+      if (owner && owner.id !== company.id && !inFile.has(owner.id)) {
+        problems.push(`companies[${i}].emailDomains: email domain ${domain} already signs in through the SSO of company "${owner.id}"`);
+      }
+    }
+  }
+  return problems;
 }

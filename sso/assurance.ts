@@ -68,9 +68,8 @@ export function federatedAssurance(input: {
 }): { amr: string[]; acr: string; upstreamMfa: boolean } {
   const upstreamMfa = upstreamProvesMfa(input.upstream, input.mfaAcrValues);
   const multiFactor = input.mode === 'idp' && upstreamMfa && !input.payRole;
-  return {
-    amr: [FEDERATED_AMR, ...registeredAmr(input.upstream.amr).filter((value) => value !== FEDERATED_AMR)],
-    acr: multiFactor ? ACR.multiFactor : ACR.singleFactor,
-    upstreamMfa,
-  };
+  const amr = [FEDERATED_AMR, ...registeredAmr(input.upstream.amr).filter((value) => value !== FEDERATED_AMR)];
+  // An MFA that counts says so in the amr too (two factor kinds, or an MFA acr, without "mfa").
+  if (multiFactor && !amr.includes(AMR.multiFactor)) amr.push(AMR.multiFactor);
+  return { amr, acr: multiFactor ? ACR.multiFactor : ACR.singleFactor, upstreamMfa };
 }

@@ -202,16 +202,23 @@ export class Federation {
     for (let attempt = 0; attempt < 2; attempt++) {
       const linkedId = await directory.findFederatedUser(subject);
       const linked = linkedId === undefined ? undefined : await this.#candidate(await directory.findUser(linkedId));
-      const byEmail = linked || !email ? undefined : await this.#candidate(await directory.findUserByEmail(email.address));
+      const inDomains = email !== undefined && company.emailDomains.includes(email.asciiDomain);
+      // Only an address of the company's own domains is looked up: another company's user is never loaded.
+      const byEmail = linked || !email || !inDomains ? undefined : await this.#candidate(await directory.findUserByEmail(email.address));
       const outcome = matchAccount({
         companyId: company.id,
         linked,
         upstream: { email: email?.address, emailVerified: identity.emailVerified },
-        emailInCompanyDomains: email !== undefined && company.emailDomains.includes(email.asciiDomain),
+        emailInCompanyDomains: inDomains,
         byEmail,
         jit: company.sso.jit,
       });
-      if (outcome.kind === 'refuse') return { ok: false, reason: outcome.reason, user: (linked ?? byEmail)?.user };
+      if (outcome.kind === 'refuse') {
+        // A refusal is the account's event only when the account is the company's member.
+        const candidate = linked ?? byEmail;
+        const member = candidate?.memberships.some((m) => m.companyId === company.id && m.status === 'active');
+        return { ok: false, reason: outcome.reason, user: member ? candidate?.user : undefined };
+      }
       const found = outcome.kind === 'existing' ? { user: outcome.user, memberships: (linked ?? byEmail)?.memberships ?? [] } : email && (await this.#create(company, identity, email.address));
       if (!found) continue;
       const needsLink = outcome.kind === 'create' || outcome.link;
@@ -254,10 +261,10 @@ export class Federation {
     return openClientSecret(this.#deps.box, company.id, company.sso.sealedClientSecret);
   }
 
-  /** Recorded for the company; for the account too when it is the company's (not another company's user). */
+  /** Recorded for the company; for the account too when it is one of the company's members. */
   async #refused(companyId: string, user: User | undefined, reason: SsoFailureReason, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
     const details = { reason, company: companyId, ...detail };
-    if (user && reason !== 'other_company') await this.#deps.events.record('sso.login_failed', user, meta, details);
+    if (user) await this.#deps.events.record('sso.login_failed', user, meta, details);
     else await this.#deps.events.recordForCompany('sso.login_failed', companyId, meta, details);
   }
 }

@@ -161,8 +161,9 @@ function identityOf(claims: oidc.IDToken): UpstreamIdentity {
   return {
     subject: claims.sub,
     email: text(claims['email']),
-    // Only a literal true counts: "true" as a string, or absent, is unverified.
-    emailVerified: claims['email_verified'] === true,
+    // Only a literal true counts: "true" as a string, or absent, is unverified. Entra ID sends no
+    // email_verified; its optional claim xms_edov (the email's domain is verified by the tenant) stands in.
+    emailVerified: claims['email_verified'] === true || (claims['email_verified'] === undefined && claims['xms_edov'] === true),
     name: text(claims['name']),
     givenName: text(claims['given_name']),
     familyName: text(claims['family_name']),

@@ -25,6 +25,7 @@ const UPSTREAM_USERS = [
   { username: 'stranger', sub: 'up-stranger', email: 'stranger@corp.test', emailVerified: true, password: 'stranger-upstream' },
   { username: 'unverified', sub: 'up-unverified', email: 'ann@corp.test', emailVerified: false, password: 'unverified-upstream' },
   { username: 'bob', sub: 'up-bob', email: 'bob@acme.test', emailVerified: true, password: 'bob-upstream' },
+  { username: 'bob-unverified', sub: 'up-bob-unverified', email: 'bob@acme.test', emailVerified: false, password: 'bob-upstream' },
   { username: 'eve', sub: 'up-eve', email: 'eve@corp.test', emailVerified: true, password: 'eve-upstream' },
   { username: 'lee', sub: 'up-lee', email: 'lee@local.test', emailVerified: true, password: 'lee-upstream' },
   { username: 'newbie', sub: 'up-newbie', email: 'newbie@local.test', emailVerified: true, password: 'newbie-upstream', name: 'New Bie' },
@@ -293,8 +294,11 @@ export function ssoFlowSuite(backend: () => Backend): void {
         assert.equal(page.status, 403, username);
         assert.match(page.body, /no account for you here/);
       }
-      assert.deepEqual(await failures('corp'), ['other_company', 'other_company']);
+      const unverified = await ssoLogin({ username: 'bob-unverified' }, { email: 'ann@corp.test' });
+      assert.equal(unverified.page.status, 403);
+      assert.deepEqual(await failures('corp'), ['email_unverified', 'other_company', 'other_company']);
       assert.deepEqual(await running.idp.stores.audit.forUser('usr_bob', 5), [], 'nothing in the other user’s name');
+      assert.deepEqual(await companyEvents('acme'), [], 'nor in the other company’s log');
     });
 
     it('refuses an unverified upstream email', async () => {
@@ -302,6 +306,14 @@ export function ssoFlowSuite(backend: () => Backend): void {
       assert.equal(page.status, 403);
       assert.match(page.body, /did not confirm your email address/);
       assert.deepEqual(await failures('corp'), ['email_unverified']);
+    });
+
+    it('takes Entra ID’s xms_edov as the email’s verification when email_verified is absent', async () => {
+      upstream.tamperIdToken = ({ email_verified: _dropped, ...claims }) => ({ ...claims, xms_edov: true });
+      const { callback, request } = await ssoLogin({ username: 'ann' });
+      assert.equal((await idToken(request, callback)).sub, 'usr_ann');
+      upstream.tamperIdToken = ({ email_verified: _dropped, ...claims }) => ({ ...claims, xms_edov: 'true' });
+      assert.equal((await ssoLogin({ username: 'pat' })).page.status, 403, 'a string is not a verification');
     });
 
     it('keeps the account by sub when the upstream email changes afterwards', async () => {

@@ -39,6 +39,9 @@ const rows: [string, Partial<GateInput>, { enroll: boolean; challenge: boolean }
   ['federated (idp), factors enrolled here before SSO: not challenged', { requirement: IDP_NONE, enrolled: true, session: fed(60) }, { enroll: false, challenge: false }],
   ['federated (idp) with a Pay role, not enrolled: enroll', { requirement: IDP_PAY, session: fed(60) }, { enroll: true, challenge: false }],
   ['federated (idp) with a Pay role, enrolled, the IdP did MFA: still our challenge', { requirement: IDP_PAY, enrolled: true, session: { ...fed(60, true), acr: 'urn:idp:acr:sfa' } }, { enroll: false, challenge: true }],
+  ['federated (idp), another company requires MFA, nothing enrolled here, the IdP proved MFA: nothing', { requirement: { ...REQUIRED, reasons: ['company:other'], federation: idpFederation }, session: fed(60, true) }, { enroll: false, challenge: false }],
+  ['federated (idp), another company requires MFA, the IdP did not prove MFA: enroll here', { requirement: { ...REQUIRED, reasons: ['company:other'], federation: idpFederation }, session: fed(60) }, { enroll: true, challenge: false }],
+  ['federated (idp) with a Pay role given after an IdP MFA login: enroll here', { requirement: IDP_PAY, session: fed(60, true) }, { enroll: true, challenge: false }],
   ['federated (local), enrolled: challenge after the SSO login', { requirement: LOCAL_REQUIRED, enrolled: true, session: fed(60) }, { enroll: false, challenge: true }],
   ['an IdP "mfa" amr under a single-factor acr is not our MFA', { requirement: LOCAL_REQUIRED, enrolled: true, session: { ...fed(60, true), acr: 'urn:idp:acr:sfa' } }, { enroll: false, challenge: true }],
 ];

@@ -201,7 +201,24 @@ describe('seed import of an SSO connection', () => {
     const second = valid();
     Object.assign(second.companies[0]!, { id: 'rival', sso: sso() });
     second.users = [];
-    await assert.rejects(importSeed(parseSeed(second), target), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('companies[0].emailDomains: email domain acme.test'));
+    second.companies.unshift({ id: 'early', name: 'Early', emailDomains: ['early.test'] } as never);
+    await assert.rejects(importSeed(parseSeed(second), target), (err: unknown) => err instanceof SeedError && err.problems[0]!.startsWith('companies[1].emailDomains: email domain acme.test'));
+    assert.equal(await target.directory.findCompany('early'), undefined, 'a refused file changes nothing');
+  });
+
+  it('moves a domain from one company to another in one file, whatever their order', async () => {
+    const target = stores();
+    const first = valid();
+    Object.assign(first.companies[0]!, { sso: sso() });
+    await importSeed(parseSeed(first), target);
+    const moved = valid();
+    moved.users = [];
+    moved.companies = [
+      { id: 'heir', name: 'Heir', emailDomains: ['acme.test'], sso: sso() } as never,
+      { ...moved.companies[0]!, emailDomains: ['acme-old.test'] },
+    ];
+    await importSeed(parseSeed(moved), target);
+    assert.equal((await target.directory.ssoCompanyForDomain('acme.test'))?.id, 'heir');
   });
 });
 

@@ -60,6 +60,8 @@ describe('SSO: what the upstream proved', () => {
   const assuranceRows: [string, Parameters<typeof federatedAssurance>[0], { amr: string[]; acr: string }][] = [
     ['idp, one factor', { mode: 'idp', upstream: { amr: ['pwd'], acr: undefined }, mfaAcrValues: [], payRole: false }, { amr: ['fed', 'pwd'], acr: ACR.singleFactor }],
     ['idp, MFA proved', { mode: 'idp', upstream: { amr: ['pwd', 'otp', 'mfa', 'weird'], acr: undefined }, mfaAcrValues: [], payRole: false }, { amr: ['fed', 'pwd', 'otp', 'mfa'], acr: ACR.multiFactor }],
+    ['idp, MFA proved by two kinds: "mfa" said in the amr too', { mode: 'idp', upstream: { amr: ['pwd', 'hwk'], acr: undefined }, mfaAcrValues: [], payRole: false }, { amr: ['fed', 'pwd', 'hwk', 'mfa'], acr: ACR.multiFactor }],
+    ['idp, MFA proved by a listed acr', { mode: 'idp', upstream: { amr: ['pwd'], acr: 'urn:corp:mfa' }, mfaAcrValues: ['urn:corp:mfa'], payRole: false }, { amr: ['fed', 'pwd', 'mfa'], acr: ACR.multiFactor }],
     ['idp, MFA proved, but a Pay role: ours decides the acr', { mode: 'idp', upstream: { amr: ['mfa'], acr: undefined }, mfaAcrValues: [], payRole: true }, { amr: ['fed', 'mfa'], acr: ACR.singleFactor }],
     ['local, MFA proved: ours still runs', { mode: 'local', upstream: { amr: ['pwd', 'otp'], acr: undefined }, mfaAcrValues: [], payRole: false }, { amr: ['fed', 'pwd', 'otp'], acr: ACR.singleFactor }],
     ['an upstream "fed" is not repeated', { mode: 'idp', upstream: { amr: ['fed', 'pwd'], acr: undefined }, mfaAcrValues: [], payRole: false }, { amr: ['fed', 'pwd'], acr: ACR.singleFactor }],
