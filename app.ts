@@ -157,7 +157,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       allowLoopbackFetch: config.env !== 'production',
       refreshRefusal: async (accountId, { amr }) => {
         const [requirement, lock] = await Promise.all([mfa.requirementOf(accountId), stores.mfaLockout.read(accountId)]);
-        return refreshRefusal({ amr, mfaRequired: requirement?.kind === 'required', mfaLockedUntil: lock.lockedUntil, now: clock() });
+        return refreshRefusal({ amr, mfaRequired: requirement?.kind === 'required', federated: requirement?.federation !== undefined, mfaLockedUntil: lock.lockedUntil, now: clock() });
       },
     },
     { trusted: config.trustProxy, hops: config.trustedProxyHops },

@@ -3,6 +3,7 @@ import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
+import { FEDERATED_AMR } from './assurance.ts';
 import { decide, recoveryStanding, type EnrollDetails, type MfaDecision } from './decision.ts';
 import type { EnrollOutcome, Enrollment, FactorContext, MfaFactor, MfaMethod } from './factor.ts';
 import { mfaIsFresh, stepUpRequested, canSkipEnrollment, type SessionAuth } from './gate.ts';
@@ -108,8 +109,9 @@ export class Mfa {
   async decide(input: { accountId: string; sessionUid: string; session: SessionAuth; acrValues: unknown; acrClaim: unknown }): Promise<MfaDecision> {
     const { clock, flow } = this.#deps;
     const nowSeconds = Math.floor(clock() / 1000);
-    // Fresh for every policy: nothing to load (this runs on every authorization request).
-    if (mfaIsFresh(input.session, SHORTEST_REVERIFY_SECONDS, nowSeconds)) return { step: 'none' };
+    // Fresh for every policy: nothing to load (this runs on every authorization request). Not for a
+    // session from a company's IdP, whose MFA may stop counting (a Procore Pay role given since).
+    if (!input.session.amr.includes(FEDERATED_AMR) && mfaIsFresh(input.session, SHORTEST_REVERIFY_SECONDS, nowSeconds)) return { step: 'none' };
     const account = await this.#account(input.accountId);
     if (!account) return { step: 'none' };
     const { requirement, usable, factors } = account;

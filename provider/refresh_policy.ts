@@ -1,4 +1,4 @@
-import { AMR } from '../mfa/assurance.ts';
+import { AMR, FEDERATED_AMR } from '../mfa/assurance.ts';
 
 /** What a refresh is checked against: how the chain authenticated, and the account's state now. */
 export interface RefreshCheck {
@@ -10,21 +10,26 @@ export interface RefreshCheck {
   amr: readonly string[] | undefined;
   /** The MFA policy requires MFA of this account now (company setting, Pay role, enrollment). */
   mfaRequired: boolean;
+  /** The account now logs in through its company's IdP (its email's domain has SSO). */
+  federated: boolean;
   /** Epoch ms until which the account's MFA step is locked; 0 when not locked. */
   mfaLockedUntil: number;
   /** Epoch ms. */
   now: number;
 }
 
-export type RefreshRefusal = 'mfa_locked' | 'mfa_required';
+export type RefreshRefusal = 'mfa_locked' | 'mfa_required' | 'sso_required';
 
 /**
  * May a refresh token mint new tokens? A refresh re-issues the ID token with the chain's old `acr`,
  * so it must not outlast what a login would now demand: refused while the account's MFA step is
- * locked (someone is guessing codes), and when MFA is required but the chain did not do it.
+ * locked (someone is guessing codes), when MFA is required but the chain did not do it, and when the
+ * account now logs in through its company's IdP but the chain did not.
  */
 export function refreshRefusal(check: RefreshCheck): RefreshRefusal | undefined {
   if (check.mfaLockedUntil > check.now) return 'mfa_locked';
   if (check.mfaRequired && !(check.amr?.includes(AMR.multiFactor) ?? false)) return 'mfa_required';
+  // A chain from a password login made before the company's SSO: a login now goes through the IdP.
+  if (check.federated && !(check.amr?.includes(FEDERATED_AMR) ?? false)) return 'sso_required';
   return undefined;
 }

@@ -60,6 +60,10 @@ const PENDING_TTL_SECONDS = 15 * 60;
  * clock, so a clock difference between us and the IdP does not matter.
  */
 const FRESH_LOGIN_SECONDS = 10 * 60;
+/** How far ahead of ours (or of its own iat) an IdP's times may be. */
+const CLOCK_SKEW_SECONDS = 5 * 60;
+/** An RFC 6749 error code, short: anything else from the IdP is recorded as "invalid". */
+const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 const pendingKey = (interactionId: string): string => `sso:${interactionId}`;
 const usedKey = (interactionId: string): string => `sso-used:${interactionId}`;
 
@@ -122,10 +126,12 @@ export class Federation {
 
   /**
    * A callback for a sign-in that already used its IdP answer (a replay, or the page reloaded):
-   * recorded, and answered before any interaction is loaded. Returns the company's name if so.
+   * recorded (the first replay only), and answered before any interaction is loaded. Returns the
+   * company's name the first time.
    */
   async replayed(interactionId: string, meta: RequestMeta): Promise<{ companyName: string } | undefined> {
-    const used = await this.#deps.flow.get(usedKey(interactionId));
+    // Taken: recorded once per sign-in, so repeating a used callback cannot flood the company's log.
+    const used = await this.#deps.flow.take(usedKey(interactionId));
     const companyId = typeof used?.['companyId'] === 'string' ? used['companyId'] : undefined;
     if (companyId === undefined) return undefined;
     await this.#refused(companyId, undefined, 'replayed_state', meta);
@@ -166,9 +172,12 @@ export class Federation {
       });
     } catch (err) {
       if (err instanceof UpstreamUnavailableError) return fail('upstream_unavailable');
-      if (err instanceof UpstreamRefusedError) return fail(err.reason, undefined, err.reason === 'upstream_error' ? { upstream: input.callback.searchParams.get('error') ?? '' } : undefined);
+      if (err instanceof UpstreamRefusedError) return fail(err.reason, undefined, err.reason === 'upstream_error' ? { upstream: upstreamError(input.callback) } : undefined);
       throw err;
     }
+    // openid-client does not refuse times in the future: an IdP's clock far ahead would make a session that never ages.
+    const nowSeconds = Math.floor(this.#deps.clock() / 1000);
+    if (identity.authTime > identity.issuedAt + CLOCK_SKEW_SECONDS || identity.issuedAt > nowSeconds + CLOCK_SKEW_SECONDS) return fail('invalid_id_token');
     if (pending.reauthenticate && identity.issuedAt - identity.authTime > FRESH_LOGIN_SECONDS) return fail('stale_authentication');
 
     const account = await this.#account(company, identity, input.meta);
@@ -186,7 +195,7 @@ export class Federation {
       if (requirement && mfaLeftToUpstream(requirement)) return fail('mfa_not_proven', user);
     }
     await this.#deps.events.record('sso.login', user, input.meta, { company: company.id, ...(assurance.upstreamMfa ? { upstreamMfa: 'true' } : {}) });
-    return { ok: true, user, login: { amr: assurance.amr, acr: assurance.acr, authTime: identity.authTime } };
+    return { ok: true, user, login: { amr: assurance.amr, acr: assurance.acr, authTime: Math.min(identity.authTime, nowSeconds) } };
   }
 
   async #account(
@@ -277,4 +286,10 @@ function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The IdP's `error` code as recorded: as sent when it is one, else "invalid". */
+function upstreamError(callback: URL): string {
+  const error = callback.searchParams.get('error') ?? '';
+  return ERROR_CODE.test(error) ? error : 'invalid';
 }

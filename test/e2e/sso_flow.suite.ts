@@ -10,7 +10,7 @@ import { ACR } from '../../mfa/assurance.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { followRedirects, CLIENT_ORIGIN } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
-import { enrollTotp, totpNow, uidIn } from '../helpers/mfa.ts';
+import { enrollTotp, landOnPage, totpNow, uidIn } from '../helpers/mfa.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
 import { redisDump } from '../helpers/redis_dump.ts';
 import { loginUpstream, startUpstreamIdp, UPSTREAM_ACR, type UpstreamIdp } from '../helpers/upstream_idp.ts';
@@ -392,6 +392,36 @@ export function ssoFlowSuite(backend: () => Backend): void {
       const results = await Promise.all([browser.get(inInteraction), browser.get(inInteraction), browser.get(inInteraction)]);
       assert.deepEqual(results.map((page) => page.status).sort(), [303, 400, 400]);
       assert.equal((await running.idp.stores.audit.forUser('usr_ann', 10)).filter((e) => e.type === 'sso.login').length, 1);
+    });
+
+    it('an IdP time in the future (its clock far ahead, or a lie): refused, never a session that does not age', async () => {
+      upstream.tamperIdToken = (claims) => ({ ...claims, auth_time: Number(claims['iat']) + 365 * 86400 });
+      const { page, callback } = await ssoLogin({ username: 'ann' });
+      assert.equal(callback, undefined);
+      assert.equal(page.status, 401);
+      assert.deepEqual(await failures('corp'), ['invalid_id_token']);
+    });
+
+    it('a used callback repeated without a cookie is recorded once, not once per request', async () => {
+      const browser = new Browser(running.issuer);
+      const { uid } = await enterEmail(browser, await authorizationRequest(rp, CLIENTS.web), 'nobody@corp.test');
+      assert.equal((await browser.get(`/interaction/${uid}/sso/callback?state=x`)).status, 400, 'spends the sign-in');
+      const anonymous = new Browser(running.issuer);
+      for (let i = 0; i < 10; i++) {
+        const page = await landOnPage(anonymous, await anonymous.get(`/sso/callback?state=${uid}.${'A'.repeat(43)}&code=x`));
+        assert.equal(page.status, 400);
+      }
+      assert.deepEqual(await failures('corp'), ['replayed_state', 'state_mismatch']);
+    });
+
+    it("the IdP's error is recorded only as an error code", async () => {
+      const browser = new Browser(running.issuer);
+      const { uid, sent } = await enterEmail(browser, await authorizationRequest(rp, CLIENTS.web), 'nobody@corp.test');
+      const state = new URL(sent.location!).searchParams.get('state')!;
+      const page = await browser.get(`/interaction/${uid}/sso/callback?state=${state}&iss=${encodeURIComponent(upstream.issuer)}&error=${'x'.repeat(12_000)}`);
+      assert.equal(page.status, 401);
+      const [event] = await companyEvents('corp');
+      assert.deepEqual(event?.detail, { reason: 'upstream_error', company: 'corp', upstream: 'invalid' });
     });
 
     it('an IdP that is down: 503 naming it at the email step', async () => {

@@ -25,7 +25,7 @@ describe('refresh token lifetime', () => {
 
 describe('may a refresh token still be used?', () => {
   const now = 1_800_000_000_000;
-  const base: RefreshCheck = { amr: ['pwd'], mfaRequired: false, mfaLockedUntil: 0, now };
+  const base: RefreshCheck = { amr: ['pwd'], mfaRequired: false, federated: false, mfaLockedUntil: 0, now };
   const cases: [string, Partial<RefreshCheck>, string | undefined][] = [
     ['single factor, MFA not required', {}, undefined],
     ['single factor, MFA now required', { mfaRequired: true }, 'mfa_required'],
@@ -35,6 +35,8 @@ describe('may a refresh token still be used?', () => {
     ['MFA locked', { mfaLockedUntil: now + 60_000 }, 'mfa_locked'],
     ['MFA locked, even with a multi-factor token', { amr: ['pwd', 'otp', 'mfa'], mfaRequired: true, mfaLockedUntil: now + 1 }, 'mfa_locked'],
     ['a lock that has ended', { mfaLockedUntil: now }, undefined],
+    ['a password chain of an account that now logs in by its company SSO', { federated: true, amr: ['pwd', 'otp', 'mfa'] }, 'sso_required'],
+    ['a chain from the company IdP', { federated: true, amr: ['fed', 'pwd'] }, undefined],
   ];
   for (const [what, change, expected] of cases) {
     it(`${what} → ${expected ?? 'allowed'}`, () => {
