@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { manualClock } from '../../lib/clock.ts';
-import { Browser, type Page } from '../helpers/browser.ts';
+import { Browser } from '../helpers/browser.ts';
 import { followRedirects, CLIENT_ORIGIN } from '../helpers/flows.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
-import { loginUpstream, startUpstreamIdp, UPSTREAM_ACR, type UpstreamIdp } from '../helpers/upstream_idp.ts';
+import { CORP_SECRET, enterEmail, LOCAL_SECRET, startSsoWorld, type SsoWorld } from '../helpers/sso.ts';
+import { loginUpstream, UPSTREAM_ACR, type UpstreamIdp } from '../helpers/upstream_idp.ts';
 
 /**
  * Attacks on upstream SSO that must keep failing: login CSRF and code injection, the callback hop,
  * reflected upstream input, email look-alikes, cross-company links, steps and passwords. The findings
  * of the same review are fixed and tested in sso_flow.suite.ts. Memory backend.
  */
-
-const CORP_SECRET = 'corp-upstream-client-secret-7f3a9c1e';
-const LOCAL_SECRET = 'local-upstream-client-secret-2b8d4e6f';
 
 const UPSTREAM_USERS = [
   { username: 'ann', sub: 'up-ann', email: 'ann@corp.test', emailVerified: true, password: 'ann-upstream' },
@@ -42,60 +36,27 @@ function seedFor(upstream: string): unknown {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('SSO: attacks that must keep failing', () => {
+  let world: SsoWorld;
   let upstream: UpstreamIdp;
   let running: RunningIdp;
   let rp: oidc.Configuration;
-  let dir: string;
-  let port: number;
 
   before(async () => {
-    port = await freePort();
-    const redirectUri = `http://127.0.0.1:${port}/sso/callback`;
-    upstream = await startUpstreamIdp({
-      clients: [
-        { clientId: 'corp-client', clientSecret: CORP_SECRET, redirectUris: [redirectUri] },
-        { clientId: 'local-client', clientSecret: LOCAL_SECRET, redirectUris: [redirectUri] },
-      ],
-      users: UPSTREAM_USERS.map((user) => ({ ...user })),
-    });
-    dir = mkdtempSync(join(tmpdir(), 'sso-held-'));
-    writeFileSync(join(dir, 'seed.json'), JSON.stringify(seedFor(upstream.issuer)));
+    world = await startSsoWorld(UPSTREAM_USERS, seedFor);
+    upstream = world.upstream;
   });
   after(async () => {
-    await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
   beforeEach(async () => {
-    for (const user of upstream.users.values()) user.email = UPSTREAM_USERS.find((u) => u.sub === user.sub)!.email;
-    upstream.tamperIdToken = undefined;
-    running = await startIdp({ kind: 'memory' }, { port, clock: manualClock(Date.now()), env: { SEED_FILE: join(dir, 'seed.json') } });
+    world.reset();
+    running = await startIdp({ kind: 'memory' }, { port: world.port, clock: manualClock(Date.now()), env: { SEED_FILE: world.seedFile } });
     rp = await relyingParty(running.issuer, CLIENTS.web);
   });
   afterEach(async () => {
     await running.close();
   });
-
-  const enterEmail = async (browser: Browser, request: AuthRequest, email: string): Promise<{ uid: string; sent: Page }> => {
-    const start = await browser.get(request.url.href);
-    const uid = /^\/interaction\/([\w-]+)$/.exec(start.location ?? '')?.[1];
-    assert.ok(uid, `expected an interaction, got ${start.status} ${start.location}`);
-    await browser.get(start.location!);
-    return { uid, sent: await browser.post(`/interaction/${uid}/email`, { email }) };
-  };
 
   /** Our email page, then the IdP's form as `username`: the IdP's answer, not yet brought back. */
   const toAnswer = async (email: string, username: string, browser = new Browser(running.issuer)) => {

@@ -1,8 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import type { AuditEvent } from '../../audit/audit_log.ts';
 import { manualClock } from '../../lib/clock.ts';
@@ -13,10 +9,8 @@ import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { enrollTotp, landOnPage, totpNow, uidIn } from '../helpers/mfa.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
 import { redisDump } from '../helpers/redis_dump.ts';
-import { loginUpstream, startUpstreamIdp, UPSTREAM_ACR, type UpstreamIdp } from '../helpers/upstream_idp.ts';
-
-const CORP_SECRET = 'corp-upstream-client-secret-7f3a9c1e';
-const LOCAL_SECRET = 'local-upstream-client-secret-2b8d4e6f';
+import { CORP_SECRET, enterEmail, freePort, LOCAL_SECRET, startSsoWorld, type SsoWorld } from '../helpers/sso.ts';
+import { loginUpstream, UPSTREAM_ACR, type UpstreamIdp } from '../helpers/upstream_idp.ts';
 
 /** The upstream's people: each a user of the company's IdP, not (necessarily) of ours. */
 const UPSTREAM_USERS = [
@@ -52,75 +46,41 @@ function seedFor(upstream: string, deadIssuer: string): unknown {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** Upstream SSO end to end: our IdP, a second oidc-provider as the company's IdP, openid-client as the app. */
 export function ssoFlowSuite(backend: () => Backend): void {
+  let world: SsoWorld;
   let upstream: UpstreamIdp;
   let running: RunningIdp;
   let rp: oidc.Configuration;
   let clock: ReturnType<typeof manualClock>;
-  let dir: string;
-  let port: number;
   let where: Backend;
   const logLines: string[] = [];
 
   before(async () => {
-    port = await freePort();
-    const redirectUri = `http://127.0.0.1:${port}/sso/callback`;
-    upstream = await startUpstreamIdp({
-      clients: [
-        { clientId: 'corp-client', clientSecret: CORP_SECRET, redirectUris: [redirectUri] },
-        { clientId: 'local-client', clientSecret: LOCAL_SECRET, redirectUris: [redirectUri] },
-      ],
-      users: UPSTREAM_USERS.map((user) => ({ ...user })),
-    });
-    dir = mkdtempSync(join(tmpdir(), 'sso-seed-'));
-    writeFileSync(join(dir, 'seed.json'), JSON.stringify(seedFor(upstream.issuer, `http://127.0.0.1:${await freePort()}`)));
+    const deadIssuer = `http://127.0.0.1:${await freePort()}`;
+    world = await startSsoWorld(UPSTREAM_USERS, (issuer) => seedFor(issuer, deadIssuer));
+    upstream = world.upstream;
   });
   after(async () => {
-    await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
   beforeEach(async () => {
-    for (const user of upstream.users.values()) user.email = UPSTREAM_USERS.find((u) => u.sub === user.sub)!.email;
-    upstream.tamperIdToken = undefined;
-    upstream.authorizationRequests.length = 0;
+    world.reset();
     logLines.length = 0;
     clock = manualClock(Date.now());
     const logger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
     where = backend();
     running = await startIdp(where, {
-      port,
+      port: world.port,
       clock,
       logger,
-      env: { SEED_FILE: join(dir, 'seed.json'), SESSION_TTL_SECONDS: String(30 * 86400) },
+      env: { SEED_FILE: world.seedFile, SESSION_TTL_SECONDS: String(30 * 86400) },
     });
     rp = await relyingParty(running.issuer, CLIENTS.web);
   });
   afterEach(async () => {
     await running.close();
   });
-
-  /** Our login page with an email: returns the interaction and where it sent the browser. */
-  const enterEmail = async (browser: Browser, request: AuthRequest, email: string): Promise<{ uid: string; sent: Page }> => {
-    const start = await browser.get(request.url.href);
-    const uid = /^\/interaction\/([\w-]+)$/.exec(start.location ?? '')?.[1];
-    assert.ok(uid, `expected an interaction, got ${start.status} ${start.location}`);
-    await browser.get(start.location!);
-    return { uid, sent: await browser.post(`/interaction/${uid}/email`, { email }) };
-  };
 
   /** From the IdP's redirect back to us, through our callback, to where our IdP stops or sends the app. */
   const backFromUpstream = async (browser: Browser, callback: string): Promise<{ callback?: string; page: Page }> => {
