@@ -14,6 +14,7 @@ import { acrClaimFromParam } from './mfa/gate.ts';
 import { Mfa } from './mfa/service.ts';
 import { SecurityEvents } from './audit/security_events.ts';
 import { logMailer, smtpMailer, type Mailer } from './adapters/mail.ts';
+import { MailDelivery } from './notify/delivery.ts';
 import { logGateway, twilioGateway } from './adapters/sms_gateway.ts';
 import { createFactors } from './mfa/registry.ts';
 import { securityEmail } from './mfa/security_emails.ts';
@@ -39,8 +40,18 @@ import { renderPage } from './interactions/render.ts';
 import { SSO_CALLBACK_PATH, ssoCallbackRoute } from './interactions/login/sso_callback.ts';
 import { Federation } from './sso/service.ts';
 import { UpstreamClients } from './sso/upstream.ts';
+import { CompanyAdmin } from './admin/service.ts';
+import { DeadlineNotices } from './admin/deadline_notices.ts';
+import { adminConsoleRoutes } from './interactions/admin_console/routes.ts';
+import { AdminSessions } from './interactions/admin_console/session.ts';
+import { ConsoleRelyingParty, consoleClient, consoleClientSecret } from './interactions/admin_console/relying_party.ts';
+import { adminApiRoutes } from './interactions/admin_api/routes.ts';
 
 export const DEMO_SEED_FILE = join(import.meta.dirname, 'seed', 'demo.json');
+/** How often each instance looks for deadline reminders due (they go out on the day, in the company's zone). */
+const DEADLINE_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** How often each instance looks for email due (retries, and jobs a crashed instance left). */
+const MAIL_DELIVERY_INTERVAL_MS = 5000;
 
 export interface Idp {
   /** The koa application (oidc-provider's Provider is a Koa subclass). */
@@ -54,6 +65,12 @@ export interface Idp {
   interactionRoutes: readonly DeclaredRoute[];
   seeded: { file: string; summary: SeedSummary } | undefined;
   demo: boolean;
+  /** The company admin's use cases (the console, the API and `npm run mfa-reset` call them). */
+  admin: CompanyAdmin;
+  /** The MFA deadline emails; `sweep()` queues the reminders due now (a timer runs it). */
+  notices: DeadlineNotices;
+  /** Sends queued email; also the MailQueue domain code enqueues on. Tests `drain()` it before reading the SMTP server. */
+  mail: MailDelivery;
   close(): Promise<void>;
 }
 
@@ -94,7 +111,7 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
     box,
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
-    signIns: signInsOn(provider),
+    signIns: signInsOn(provider, stores.oidcAccounts),
   });
 }
 
@@ -110,7 +127,10 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const clock = options.clock ?? systemClock;
   const metrics = createMetrics();
   const mailer = options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger));
-  const events = new SecurityEvents({ audit: stores.audit, mailer, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
+  const mail = new MailDelivery({ outbox: stores.mailOutbox, mailer, clock, logger, metrics });
+  // The timer is a safety net (retries, other instances' leftovers); each enqueue kicks a run at once.
+  mail.start(MAIL_DELIVERY_INTERVAL_MS);
+  const events = new SecurityEvents({ audit: stores.audit, mail, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
   // The MFA service ends sign-ins on the provider (created below), which asks it for its decisions.
   const mfa = createMfa(config, stores, box, clock, events, metrics, logger, () => provider);
   const ssoRedirectUri = `${config.issuer}${SSO_CALLBACK_PATH}`;
@@ -131,6 +151,16 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   });
 
   const demo = config.env !== 'production';
+  const consoleSecret = consoleClientSecret(config.cookieKeys);
+  const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/` });
+  const admin = new CompanyAdmin({ directory: stores.directory, mfa, audit: stores.audit, events, sessions: signInsOn(() => provider, stores.oidcAccounts), notices, clock });
+  // Every instance sweeps; the once-only keys keep two sweeps from emailing twice.
+  const sweep = setInterval(() => {
+    notices.sweep().catch((err: unknown) => {
+      logger.error({ err }, 'deadline reminder sweep failed');
+    });
+  }, DEADLINE_SWEEP_INTERVAL_MS);
+  sweep.unref();
   const provider = createProvider(
     config.issuer,
     {
@@ -139,7 +169,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       cookieKeys: config.cookieKeys,
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
-      staticClients: demo ? demoClients(config.issuer) : [],
+      // The admin console is a client of ours in every environment; the demo apps only outside production.
+      staticClients: [consoleClient(config.issuer, consoleSecret), ...(demo ? demoClients(config.issuer) : [])],
       pages: { renderError, logout: logoutPages },
       mfaDecision: (ctx) => {
         const { session } = ctx.oidc;
@@ -185,6 +216,17 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   provider.use(ssoCallbackRoute(federation, logger));
   const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters), mfa, federation, ssoRedirectUri, clock, logger };
   provider.use(interactionRoutes(interactionDeps));
+  provider.use(
+    adminConsoleRoutes({
+      admin,
+      sessions: new AdminSessions({ flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds }),
+      rp: new ConsoleRelyingParty(config.issuer, consoleSecret),
+      clock,
+      reauthSeconds: config.admin.reauthSeconds,
+      logger,
+    }),
+  );
+  provider.use(adminApiRoutes({ admin, provider, directory: stores.directory, clock, reauthSeconds: config.admin.reauthSeconds, issuer: config.issuer }));
 
   return {
     app: provider,
@@ -194,6 +236,13 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     interactionRoutes: routeTable(interactionDeps).map(({ method, path, at }) => ({ method, path, at })),
     seeded,
     demo,
-    close: () => stores.close(),
+    mail,
+    admin,
+    notices,
+    close: async () => {
+      clearInterval(sweep);
+      await mail.stop();
+      await stores.close();
+    },
   };
 }

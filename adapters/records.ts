@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AdapterPayload } from 'oidc-provider';
-import type { AuditEvent, AuditEventType } from '../audit/audit_log.ts';
+import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../audit/audit_log.ts';
 import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES, SSO_MFA_MODES, TOOLS, type Company, type Membership, type User } from '../directory/types.ts';
 import type { LockState, PhoneRecord, SmsCodeCheck, TotpRecord } from '../mfa/store.ts';
 
@@ -99,20 +99,7 @@ export const lockStateHash = z.object({ failures: hashCounter, level: hashCounte
 
 export const smsCodeCheck = z.enum(['ok', 'mismatch', 'expired', 'exhausted', 'missing']);
 
-const auditEventType = z.enum([
-  'mfa.enrolled',
-  'mfa.authenticator_replaced',
-  'mfa.enrollment_skipped',
-  'mfa.challenge_succeeded',
-  'mfa.challenge_failed',
-  'mfa.locked',
-  'mfa.recovery_code_used',
-  'mfa.recovery_code_issued',
-  'mfa.sms_refused',
-  'sso.login',
-  'sso.login_failed',
-  'sso.user_created',
-]);
+const auditEventType = z.enum(AUDIT_EVENT_TYPES);
 
 export const auditEventRecord = z.object({
   type: auditEventType,

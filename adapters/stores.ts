@@ -13,20 +13,28 @@ import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore, RedisSmsCode
 import { MemoryDirectoryStore } from './memory/directory_store.ts';
 import { MemoryOidcStorage } from './memory/oidc_adapter.ts';
 import { connectRedis, type RedisClient } from './redis/client.ts';
+import type { MailOutbox } from '../notify/outbox.ts';
+import { MemoryMailOutbox } from './memory/mail_outbox.ts';
+import { RedisMailOutbox } from './redis/mail_outbox.ts';
 import { RedisDirectoryStore } from './redis/directory_store.ts';
-import { redisOidcAdapterFactory } from './redis/oidc_adapter.ts';
+import { RedisOidcAccountIndex, redisOidcAdapterFactory } from './redis/oidc_adapter.ts';
+import type { OidcAccountIndex } from './oidc_account_index.ts';
 
 /** Every store the app needs, from one backend. */
 export interface Stores {
   readonly kind: 'memory' | 'redis';
   readonly directory: DirectoryStore;
   readonly oidcAdapter: AdapterFactory;
+  /** The sessions and grants oidcAdapter has saved for each account. */
+  readonly oidcAccounts: OidcAccountIndex;
   readonly limiters: LimiterFactory;
   readonly mfaFactors: MfaFactorStore;
   readonly mfaLockout: MfaLockoutStore;
   readonly flow: FlowStore;
   readonly smsCodes: SmsCodeStore;
   readonly audit: AuditLog;
+  /** Emails waiting to be sent (notify/delivery.ts sends them). */
+  readonly mailOutbox: MailOutbox;
   /** Resolves when the backend answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -38,12 +46,14 @@ export function memoryStores(clock: Clock = systemClock): Stores {
     kind: 'memory',
     directory: new MemoryDirectoryStore(),
     oidcAdapter: oidc.adapterFactory(),
+    oidcAccounts: oidc,
     limiters: memoryLimiters,
     mfaFactors: new MemoryMfaFactorStore(),
     mfaLockout: new MemoryMfaLockoutStore(),
     flow: new MemoryFlowStore(clock),
     smsCodes: new MemorySmsCodeStore(),
     audit: new MemoryAuditLog(),
+    mailOutbox: new MemoryMailOutbox(clock),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -54,12 +64,14 @@ export function redisStoresFromClient(redis: RedisClient, prefix: string): Store
     kind: 'redis',
     directory: new RedisDirectoryStore(redis, prefix),
     oidcAdapter: redisOidcAdapterFactory(redis, prefix),
+    oidcAccounts: new RedisOidcAccountIndex(redis, prefix),
     limiters: redisLimiters(redis, prefix),
     mfaFactors: new RedisMfaFactorStore(redis, prefix),
     mfaLockout: new RedisMfaLockoutStore(redis, prefix),
     flow: new RedisFlowStore(redis, prefix),
     smsCodes: new RedisSmsCodeStore(redis, prefix),
     audit: new RedisAuditLog(redis, prefix),
+    mailOutbox: new RedisMailOutbox(redis, prefix),
     ping: async () => {
       await redis.ping();
     },

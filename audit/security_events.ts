@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditEventType, AuditLog } from './audit_log.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { Mailer } from './mailer.ts';
+import type { MailQueue } from '../notify/outbox.ts';
 
 export interface RequestMeta {
   ip: string;
@@ -12,15 +13,16 @@ export interface RequestMeta {
 
 /**
  * Records a security event: always in the audit log (a failure there fails the request), and by
- * email where the user must know. A mail failure is logged, not raised: the user has already
- * changed their factor, and refusing the login would not undo it.
+ * email where the user must know. The email is queued (notify/), not sent in the request: an SMTP
+ * outage delays it instead of losing it. A failure to queue is logged, not raised: the user has
+ * already changed their factor, and refusing the login would not undo it.
  */
 /** The email for an event, if the user must be told (the texts are MFA's: mfa/security_emails.ts). */
 export type SecurityEmailFor = (type: AuditEventType, user: User, productName: string, at: Date, detail?: Record<string, string>) => { subject: string; text: string } | undefined;
 
 export interface SecurityEventDeps {
   audit: AuditLog;
-  mailer: Mailer;
+  mail: MailQueue;
   emailFor: SecurityEmailFor;
   directory: DirectoryStore;
   clock: Clock;
@@ -36,7 +38,7 @@ export class SecurityEvents {
   }
 
   async record(type: AuditEventType, user: User, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
-    const { audit, mailer, emailFor, directory, clock, logger, productName } = this.#deps;
+    const { audit, mail, emailFor, directory, clock, logger, productName } = this.#deps;
     const at = clock();
     const companyIds = (await directory.membershipsOfUser(user.id)).filter((m) => m.status === 'active').map((m) => m.companyId);
     await audit.record({ type, userId: user.id, companyIds, at, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
@@ -44,7 +46,8 @@ export class SecurityEvents {
     const email = emailFor(type, user, productName, new Date(at), detail);
     if (!email) return;
     try {
-      await mailer.send({ to: user.email, ...email });
+      // Every event is its own email: the random part keeps two events in one millisecond apart.
+      await mail.enqueueOnce(`security:${user.id}:${type}:${at}:${randomUUID()}`, { to: user.email, ...email });
     } catch (err) {
       logger.error({ err, event: type, userId: user.id }, 'security email not sent');
     }

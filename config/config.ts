@@ -62,6 +62,9 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Groundwork ID <no-reply@localhost>'),
   SSO_DISCOVERY_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   SSO_HTTP_TIMEOUT_SECONDS: z.coerce.number().positive().default(5),
+  ADMIN_REAUTH_SECONDS: z.coerce.number().int().positive().default(900),
+  ADMIN_SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(30 * 60),
+  ADMIN_SESSION_MAX_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
 });
 
 export interface LoginLimits {
@@ -89,6 +92,15 @@ export interface SmsLimits {
 export type SmsGatewayConfig =
   | { kind: 'log' }
   | { kind: 'twilio'; accountSid: string; authToken: string; from: { from: string } | { messagingServiceSid: string }; apiBase: string };
+
+export interface AdminConsoleConfig {
+  /** A change needs an authentication younger than this; an older one is sent through the provider again (max_age). */
+  reauthSeconds: number;
+  /** The console's own session ends after this long without a request… */
+  sessionIdleSeconds: number;
+  /** …and this long after its sign-in, whatever happens. */
+  sessionMaxSeconds: number;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -123,6 +135,7 @@ export interface Config {
   mail: { smtpUrl: string | undefined; from: string };
   /** Upstream SSO: how long an IdP's discovered configuration is reused, and each request's timeout. */
   sso: { discoveryTtlSeconds: number; timeoutSeconds: number };
+  admin: AdminConsoleConfig;
   sms: { gateway: SmsGatewayConfig; countries: string[]; limits: SmsLimits };
   /** Bearer token for /metrics; unset: /metrics is not served. */
   metricsToken: string | undefined;
@@ -198,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       totpIssuer: e.TOTP_ISSUER ?? 'Groundwork ID',
       mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
       sso: { discoveryTtlSeconds: e.SSO_DISCOVERY_TTL_SECONDS, timeoutSeconds: e.SSO_HTTP_TIMEOUT_SECONDS },
+      admin: { reauthSeconds: e.ADMIN_REAUTH_SECONDS, sessionIdleSeconds: e.ADMIN_SESSION_IDLE_SECONDS, sessionMaxSeconds: e.ADMIN_SESSION_MAX_SECONDS },
       sms: {
         gateway:
           e.SMS_GATEWAY === 'twilio'

@@ -27,6 +27,8 @@ export interface DirectoryStore {
    */
   saveCompany(company: Company): Promise<void>;
   findCompany(id: string): Promise<Company | undefined>;
+  /** Every company's id (the deadline reminders sweep them). */
+  companyIds(): Promise<string[]>;
   /** The company whose SSO connection a domain (IDNA ASCII, lower case) logs in through. */
   ssoCompanyForDomain(domain: string): Promise<Company | undefined>;
   /** Creates or replaces a user. Throws `EmailInUseError` if another user has the email (any case). */

@@ -9,6 +9,8 @@ export interface Metrics {
   smsVerified: Counter<'purpose' | 'country'>;
   /** Sends refused by a limit or the cooldown. */
   smsRefused: Counter<'reason'>;
+  /** Outbox send attempts by outcome: sent, retry (failed, tried again later), given_up (failed for ~3 days, dropped). */
+  mailDeliveries: Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -19,5 +21,6 @@ export function createMetrics(): Metrics {
     smsSent: new Counter({ name: 'idp_sms_sent_total', help: 'SMS codes sent', labelNames: ['purpose', 'country'], registers: [registry] }),
     smsVerified: new Counter({ name: 'idp_sms_verified_total', help: 'SMS codes verified', labelNames: ['purpose', 'country'], registers: [registry] }),
     smsRefused: new Counter({ name: 'idp_sms_refused_total', help: 'SMS sends refused by a limit', labelNames: ['reason'], registers: [registry] }),
+    mailDeliveries: new Counter({ name: 'idp_mail_deliveries_total', help: 'Queued email send attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
   };
 }

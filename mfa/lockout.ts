@@ -85,4 +85,12 @@ export class MfaLockout {
   async succeeded(userId: string, ip: string): Promise<void> {
     await Promise.all([this.#store.reset(userId), givePointBack(this.#ip, ip)]);
   }
+
+  /**
+   * An admin reset: the account's count, lock and level go, so the new enrollment starts unlocked.
+   * The per-address counts stay: they are about the address, not the account.
+   */
+  async forgetAccount(userId: string): Promise<void> {
+    await this.#store.reset(userId);
+  }
 }

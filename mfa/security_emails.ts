@@ -8,6 +8,7 @@ interface EmailTemplate {
 }
 
 const NOT_YOU = 'If this was not you, contact your company administrator right away.';
+const NOT_YOUR_REQUEST = 'If you did not ask for this, contact your company administrator right away: someone may be trying to take over your account.';
 
 /** Events about one method take its texts, from the registry; the method is named in `detail.factor`. */
 const METHOD_EVENTS: Partial<Record<AuditEventType, 'enrolled' | 'replaced'>> = {
@@ -31,7 +32,17 @@ const TEMPLATES: Partial<Record<AuditEventType, EmailTemplate>> = {
   },
 };
 
+/** Who reset the account's MFA, from the `mfa.reset` event's detail. */
+function resetTemplate(detail: Record<string, string> | undefined): EmailTemplate {
+  const by = detail?.['by'] === 'support' ? 'support' : `an administrator of ${detail?.['companyName'] ?? 'your company'}`;
+  return {
+    subject: 'Your two-factor authentication was reset',
+    body: `Your two-factor authentication (MFA) was reset by ${by}. Your authenticator app, phone number and recovery code were removed and you were signed out everywhere; the next time you sign in you will set up MFA again.`,
+  };
+}
+
 function templateFor(type: AuditEventType, detail: Record<string, string> | undefined): EmailTemplate | undefined {
+  if (type === 'mfa.reset') return resetTemplate(detail);
   const methodEvent = METHOD_EVENTS[type];
   if (methodEvent === undefined) return TEMPLATES[type];
   // An event about a method that is not registered (any more) names no method rather than a wrong one.
@@ -47,8 +58,9 @@ export function securityEmail(
 ): { subject: string; text: string } | undefined {
   const template = templateFor(type, detail);
   if (!template) return undefined;
+  const notYou = type === 'mfa.reset' ? NOT_YOUR_REQUEST : NOT_YOU;
   return {
     subject: `${productName}: ${template.subject}`,
-    text: [`Hello ${user.name},`, '', template.body, `When: ${at.toUTCString()}`, '', NOT_YOU, '', `— ${productName}`].join('\n'),
+    text: [`Hello ${user.name},`, '', template.body, `When: ${at.toUTCString()}`, '', notYou, '', `— ${productName}`].join('\n'),
   };
 }

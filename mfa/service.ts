@@ -38,9 +38,16 @@ export type AttemptResult =
 /** Why an enrollment request may not go on; `just_enrolled` when this sign-in enrolled a moment ago. */
 export type EnrollmentOpening = { ok: true; enrollment: Enrollment } | { ok: false; reason: 'stale' | 'just_enrolled' | 'recovering_elsewhere' | 'no_user' };
 
-/** Ends a sign-in and its browser session (implemented on oidc-provider in provider/). */
+/** Ends sign-ins and browser sessions (implemented on oidc-provider in provider/). */
 export interface SignIns {
+  /** Ends one sign-in and the browser session it belongs to (the attempt that locks the account). */
   end(sessionUid: string | undefined, interactionId: string): Promise<void>;
+  /**
+   * Ends everything the account is signed in with (an admin's MFA reset): every browser session,
+   * so none signs in silently again, and every grant with its tokens, so refresh tokens are refused
+   * and access tokens stop working. Safe to repeat: a failure part-way is finished by a retry.
+   */
+  endEverySessionOf(accountId: string): Promise<void>;
 }
 
 export interface MfaDeps {
@@ -95,6 +102,12 @@ export class Mfa {
 
   method(id: MethodId): MfaMethod<MethodId> {
     return this.#deps.factors.method(id);
+  }
+
+  /** The methods the account has enrolled, whatever its policy allows now (the admin console lists them). */
+  async enrolledMethods(userId: string): Promise<MethodId[]> {
+    const factors = await this.#deps.store.factorsOf(userId);
+    return this.methods.filter((method) => method.isEnrolled(factors)).map((method) => method.id);
   }
 
   /** What the policy asks of this user now (the refresh-token check asks it). */
@@ -231,9 +244,14 @@ export class Mfa {
     return result;
   }
 
-  /** Removes every factor of the account, the recovery code too (the coming admin reset). */
+  /**
+   * Removes every factor of the account, the recovery code too, in one atomic step (the admin
+   * reset), and forgets its MFA failures and lock: the user starts over with a new enrollment.
+   * Their sessions are not ended here (SignIns.endEverySessionOf).
+   */
   async resetAllFactors(userId: string): Promise<void> {
-    for (const factor of this.#deps.factors.all) await factor.remove(userId);
+    await this.#deps.store.resetFactors(userId);
+    await this.#deps.lockout.forgetAccount(userId);
   }
 
   /** Counted by the lockout whatever the factor; the event (and the email, where one is due) follows. */

@@ -69,6 +69,12 @@ export interface MfaFactorStore {
   /** After a recovery code, atomically: the app and the phone go, and the account is recovering in `sessionUid`. */
   dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
+  /**
+   * An admin reset, atomically: the app (and its last accepted step), the phone, the recovery code,
+   * the preferred method and any recovery in progress go, and the version changes, so an enrollment
+   * decided before the reset cannot commit.
+   */
+  resetFactors(userId: string): Promise<void>;
 }
 
 export interface LockState {

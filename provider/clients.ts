@@ -28,7 +28,14 @@ export interface ClientRegistration {
   jwks?: { keys: Record<string, unknown>[] } | undefined;
   jwks_uri?: string | undefined;
   require_pkce?: boolean | undefined;
+  /** The scopes the client may ask for, space-separated (oidc-provider's `scope` metadata). */
+  scope?: string | undefined;
 }
+
+/** What a client may ask for unless it is registered with a `scope`: everything but `admin`. */
+export const DEFAULT_CLIENT_SCOPE = 'openid email profile offline_access';
+/** The scope of the admin API: only a client whose `scope` lists it gets a token for it. */
+export const ADMIN_SCOPE = 'admin';
 
 export function authMethodOf(reg: Pick<ClientRegistration, 'client_secret' | 'token_endpoint_auth_method'>): ClientAuthMethod {
   return reg.token_endpoint_auth_method ?? (reg.client_secret !== undefined ? 'client_secret_basic' : 'none');
@@ -48,6 +55,8 @@ export function toClientMetadata(reg: ClientRegistration): ClientMetadata {
     response_types: ['code'],
     redirect_uris: reg.redirect_uris,
     post_logout_redirect_uris: reg.post_logout_redirect_uris ?? [],
+    // Always set: oidc-provider lets a client without `scope` metadata ask for any scope, admin too.
+    scope: reg.scope ?? DEFAULT_CLIENT_SCOPE,
     [FIRST_PARTY]: reg.first_party ?? false,
     // Public clients always use PKCE; the switch is stored only where it can apply.
     [REQUIRE_PKCE]: method === 'none' ? true : (reg.require_pkce ?? true),

@@ -4,6 +4,8 @@ import { ACR } from '../mfa/assurance.ts';
 import { CLIENT_AUTH_METHODS, FIRST_PARTY, isFirstParty, pkceRequired, REQUIRE_PKCE } from './clients.ts';
 import { loadExistingGrant } from './first_party_grant.ts';
 import { outgoingFetch } from './outgoing_fetch.ts';
+import { SCOPES } from './scopes.ts';
+import { tokenAuthContext } from './token_auth_context.ts';
 import type { SigningJwks } from '../config/keys.ts';
 import { interactionPrompts, type MfaDecisionForRequest } from './interaction_policy.ts';
 import { refreshTokenTtl, type RefreshLifetime } from './refresh_lifetime.ts';
@@ -69,7 +71,7 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       },
     },
 
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: [...SCOPES],
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
@@ -122,6 +124,8 @@ export function providerConfiguration(s: ProviderSettings): Configuration {
       return true;
     },
     loadExistingGrant,
+    // The admin API needs to know how the user authenticated (acr, auth_time) from the access token.
+    extraTokenClaims: (ctx) => tokenAuthContext(ctx),
     issueRefreshToken: (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client.metadata())),
 

@@ -5,6 +5,8 @@ import { PAY_ROLES, PERMISSION_LEVELS, REVERIFY_FREQUENCIES, SSO_MFA_MODES } fro
 import { DOMAIN_PROBLEM_MESSAGES, EMAIL_PROBLEM_MESSAGES, emailLookupKey, parseDomain, parseEmailAddress } from '../directory/email_address.ts';
 import { isLoopbackUrl } from '../lib/loopback.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
+import { SCOPES } from '../provider/scopes.ts';
+import { isTimeZone } from '../directory/time_zones.ts';
 import { authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
 import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/factors/sms/rules.ts';
 
@@ -142,6 +144,13 @@ const ClientFields = z.strictObject({
   jwks: PublicJwks.optional(),
   jwks_uri: JwksUri.optional(),
   require_pkce: z.boolean().default(true),
+  /** Space-separated scopes the client may ask for; only a client listing `admin` may call the admin API. */
+  scope: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'space-separated scope names (RFC 6749 §3.3)')
+    .refine((scope) => scope.split(' ').includes('openid'), 'must include openid')
+    .refine((scope) => scope.split(' ').every((s) => (SCOPES as readonly string[]).includes(s)), `only these scopes exist: ${SCOPES.join(' ')}`)
+    .optional(),
 });
 const ClientSeed = ClientFields.superRefine((client, ctx) => {
   for (const problem of clientRegistrationProblems(client)) ctx.addIssue({ code: 'custom', ...problem });
@@ -268,11 +277,3 @@ function jsonPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') || '(root)';
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -28,6 +28,10 @@ export class MemoryDirectoryStore implements DirectoryStore {
     return Promise.resolve(id === undefined ? undefined : copy(this.#companies.get(id)));
   }
 
+  companyIds(): Promise<string[]> {
+    return Promise.resolve([...this.#companies.keys()]);
+  }
+
   findCompany(id: string): Promise<Company | undefined> {
     return Promise.resolve(copy(this.#companies.get(id)));
   }

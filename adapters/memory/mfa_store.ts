@@ -113,6 +113,14 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve();
   }
 
+  resetFactors(userId: string): Promise<void> {
+    // Only the version survives, bumped, so that a stale enrollment screen's compare-and-set fails.
+    const factors = this.#of(userId);
+    this.#users.set(userId, { version: factors.version });
+    bump(this.#of(userId));
+    return Promise.resolve();
+  }
+
   #store(userId: string, factor: NewFactor): void {
     const factors = this.#of(userId);
     if (factor.kind === 'totp') Object.assign(factors, { totp: { ...factor.record }, totpStep: factor.timeStep });

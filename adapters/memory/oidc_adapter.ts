@@ -1,5 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { systemClock, type Clock } from '../../lib/clock.ts';
+import { ACCOUNT_INDEXED_MODELS, type OidcAccountIndex } from '../oidc_account_index.ts';
 import { GRANT_BOUND_MODELS } from '../oidc_models.ts';
 import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
 
@@ -14,14 +15,19 @@ interface GrantIndex {
   expiresAt: number | undefined;
 }
 
+/** Ids saved for one account and model, each with the expiry of its latest save (undefined: never). */
+type AccountIndex = Map<string, number | undefined>;
+
 /**
  * oidc-provider's storage in process memory, for development and tests. The clock is injected so
  * that tests can expire interactions and codes without sleeping. One `MemoryOidcStorage` is one
  * "database": two apps given the same instance share state, like two instances sharing Redis.
  */
-export class MemoryOidcStorage {
+export class MemoryOidcStorage implements OidcAccountIndex {
   readonly entries = new Map<string, Entry>();
   readonly grants = new Map<string, GrantIndex>();
+  /** By `<Model>:<accountId>`: the sessions and grants of each account (see OidcAccountIndex). */
+  readonly accounts = new Map<string, AccountIndex>();
   readonly clock: Clock;
 
   constructor(clock: Clock = systemClock) {
@@ -44,6 +50,31 @@ export class MemoryOidcStorage {
       return undefined;
     }
     return index;
+  }
+
+  /** Records `id` under its account, dropping the account's entries that have expired meanwhile. */
+  indexByAccount(model: string, accountId: string, id: string, expiresAt: number | undefined): void {
+    const key = `${model}:${accountId}`;
+    const index = this.#liveAccountIndex(key) ?? new Map<string, number | undefined>();
+    this.accounts.set(key, index.set(id, expiresAt));
+  }
+
+  sessionIdsOf(accountId: string): Promise<string[]> {
+    return Promise.resolve([...(this.#liveAccountIndex(`Session:${accountId}`)?.keys() ?? [])]);
+  }
+
+  grantIdsOf(accountId: string): Promise<string[]> {
+    return Promise.resolve([...(this.#liveAccountIndex(`Grant:${accountId}`)?.keys() ?? [])]);
+  }
+
+  #liveAccountIndex(key: string): AccountIndex | undefined {
+    const index = this.accounts.get(key);
+    if (!index) return undefined;
+    const now = this.clock();
+    for (const [id, expiresAt] of index) if (expiresAt !== undefined && expiresAt <= now) index.delete(id);
+    if (index.size > 0) return index;
+    this.accounts.delete(key);
+    return undefined;
   }
 
   adapterFactory(): AdapterFactory {
@@ -74,6 +105,7 @@ class MemoryOidcAdapter implements Adapter {
           : Math.max(index?.expiresAt ?? 0, expiresAt);
       this.#storage.grants.set(payload.grantId, { keys: new Set(index?.keys).add(this.#key(id)), expiresAt: indexExpiry });
     }
+    if (payload.accountId && ACCOUNT_INDEXED_MODELS.has(this.#name)) this.#storage.indexByAccount(this.#name, payload.accountId, id, expiresAt);
     if (payload.uid) entries.set(`${this.#name}:uid:${payload.uid}`, { payload: { id }, expiresAt });
     if (payload.userCode) entries.set(`${this.#name}:userCode:${payload.userCode}`, { payload: { id }, expiresAt });
     return Promise.resolve();

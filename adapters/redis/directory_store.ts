@@ -21,6 +21,7 @@ return 0`;
  * The directory in Redis. Key layout (every command touches one key, so it works on Redis Cluster;
  * a user's record and memberships share a hash tag):
  *   {prefix}dir:{c:<id>}:company          JSON
+ *   {prefix}dir:companies                 SET of company ids
  *   {prefix}dir:{c:<id>}:members          SET of user ids
  *   {prefix}dir:{u:<id>}:user             JSON
  *   {prefix}dir:{u:<id>}:memberships      HASH companyId → JSON
@@ -53,7 +54,12 @@ export class RedisDirectoryStore implements DirectoryStore {
       claimedNow.push(domain);
     }
     await this.#redis.set(this.#companyKey(company.id), JSON.stringify(company));
+    await this.#redis.sAdd(`${this.#prefix}companies`, company.id);
     await this.#releaseDomains([...held].filter((d) => !domains.includes(d)), company.id);
+  }
+
+  companyIds(): Promise<string[]> {
+    return this.#redis.sMembers(`${this.#prefix}companies`);
   }
 
   async ssoCompanyForDomain(domain: string): Promise<Company | undefined> {

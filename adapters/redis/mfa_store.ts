@@ -38,6 +38,16 @@ if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'recovering_session', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
 
+/**
+ * An admin reset: everything of the user's factors goes but the version, which is bumped, so that
+ * a stale enrollment's compare-and-set fails. Mirrors MemoryMfaFactorStore.resetFactors.
+ */
+const RESET_FACTORS = `
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', version + 1)
+return 1`;
+
 /** Mirrors MemoryMfaLockoutStore.beginAttempt. ARGV: now, ttl seconds. */
 const BEGIN_ATTEMPT = `
 local locked_until = tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')
@@ -144,6 +154,10 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   async dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
     await this.#removeFactors(userId, ['totp', 'totp_step', 'phone'], sessionUid);
+  }
+
+  async resetFactors(userId: string): Promise<void> {
+    await this.#redis.eval(RESET_FACTORS, { keys: [this.#key(userId)] });
   }
 
   async #storeFactor(userId: string, factor: NewFactor, expectedVersion: number | undefined): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import type { RedisClient } from './client.ts';
+import { ACCOUNT_INDEXED_MODELS, type OidcAccountIndex } from '../oidc_account_index.ts';
 import { GRANT_BOUND_MODELS } from '../oidc_models.ts';
 import { AlreadyRecorded, alreadyConsumed, INSERT_ONLY_MODELS } from '../oidc_single_use.ts';
 import { oidcPayload, parseJsonRecord, parseRecord } from '../records.ts';
@@ -22,6 +23,27 @@ return {'reused', redis.call('GET', KEYS[1])}`;
 /** The payload is absent from a 'reused' reply when the model expired meanwhile (Lua ends the table at nil). */
 const consumeReply = z.tuple([z.enum(['ok', 'missing', 'reused']), z.string().optional()]);
 
+/**
+ * Records a session or grant id under its account (a sorted set scored by expiry, epoch seconds),
+ * drops the ids that have expired, and keeps the set as long as its longest-lived id. Redis's own
+ * clock, so that instances with drifting clocks agree with the TTLs of the records themselves.
+ * ARGV: id, expiresIn seconds ('' for never).
+ */
+const INDEX_BY_ACCOUNT = `
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local expires = '+inf'
+if ARGV[2] ~= '' then expires = now + tonumber(ARGV[2]) end
+redis.call('ZADD', KEYS[1], expires, ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('EXPIREAT', KEYS[1], last) end
+return 1`;
+
+/** The ids of an account's index that have not expired yet, by Redis's clock. */
+const LIVE_IDS = `return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. redis.call('TIME')[1], '+inf')`;
+
+const idsReply = z.array(z.string());
+
 /** Models oidc-provider consumes (single use): only these can carry a consumed marker. */
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 
@@ -33,10 +55,41 @@ const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', '
  *   {prefix}oidc:<Model>:uid:<uid>         id  (sessions by uid)
  *   {prefix}oidc:<Model>:userCode:<code>   id  (device flow)
  *   {prefix}oidc:grant:<grantId>           SET of model keys, for grant-wide revocation
- * Writes are plain commands (pipelined by node-redis), not scripts: a login makes many of them.
+ *   {prefix}oidc:account:{<accountId>}:<Model>   ZSET of Session / Grant ids by expiry (OidcAccountIndex)
+ * Writes are plain commands (pipelined by node-redis), not scripts, as a login makes many of them;
+ * the account index is the exception, one script per save of a session or grant.
  */
 export function redisOidcAdapterFactory(redis: RedisClient, prefix: string): AdapterFactory {
   return (name: string) => new RedisOidcAdapter(redis, `${prefix}oidc:`, name);
+}
+
+/** The sessions and grants of each account, as the adapters above record them. */
+export class RedisOidcAccountIndex implements OidcAccountIndex {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = `${prefix}oidc:`;
+  }
+
+  sessionIdsOf(accountId: string): Promise<string[]> {
+    return this.#liveIds('Session', accountId);
+  }
+
+  grantIdsOf(accountId: string): Promise<string[]> {
+    return this.#liveIds('Grant', accountId);
+  }
+
+  async #liveIds(model: string, accountId: string): Promise<string[]> {
+    const reply = await this.#redis.eval(LIVE_IDS, { keys: [accountIndexKey(this.#prefix, model, accountId)] });
+    return parseRecord(idsReply, reply, `oidc ${model} account index`);
+  }
+}
+
+/** One account's index of one model; the account id is the hash tag, so its indexes share a slot. */
+function accountIndexKey(oidcPrefix: string, model: string, accountId: string): string {
+  return `${oidcPrefix}account:{${accountId}}:${model}`;
 }
 
 class RedisOidcAdapter implements Adapter {
@@ -67,6 +120,10 @@ class RedisOidcAdapter implements Adapter {
       // The index lives as long as its longest-lived token: NX sets a first expiry, GT only extends it.
       if (expiresIn) writes.push(this.#redis.expire(grantKey, expiresIn, 'NX'), this.#redis.expire(grantKey, expiresIn, 'GT'));
       else writes.push(this.#redis.persist(grantKey));
+    }
+    if (payload.accountId && ACCOUNT_INDEXED_MODELS.has(this.#name)) {
+      const indexKey = accountIndexKey(this.#prefix, this.#name, payload.accountId);
+      writes.push(this.#redis.eval(INDEX_BY_ACCOUNT, { keys: [indexKey], arguments: [id, expiresIn ? String(expiresIn) : ''] }));
     }
     if (payload.uid) writes.push(this.#redis.set(this.#indexKey('uid', payload.uid), id, expiry));
     if (payload.userCode) writes.push(this.#redis.set(this.#indexKey('userCode', payload.userCode), id, expiry));

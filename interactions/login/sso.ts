@@ -1,3 +1,4 @@
+import { requestMeta } from '../request_meta.ts';
 import type { Context } from 'koa';
 import type { SsoCompany } from '../../directory/login_route.ts';
 import { acrClaimFromParam, stepUpRequested } from '../../mfa/gate.ts';
@@ -106,8 +107,4 @@ export function showSsoFailure(ctx: Context, reason: PageReason, company: string
   const page = failurePage(reason, company);
   if (page.status === 503) ctx.set('Retry-After', '60');
   renderPage(ctx, 'message', { title: page.title, status: page.status }, { tone: 'error', message: page.message, action: { href: startAgain, label: 'Start again' } });
-}
-
-export function requestMeta(ctx: Context): { ip: string; userAgent: string } {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') };
 }

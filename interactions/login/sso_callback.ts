@@ -2,7 +2,8 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { interactionOfState, type Federation } from '../../sso/service.ts';
 import { requestLogger } from '../middleware/request_log.ts';
-import { requestMeta, showSsoFailure } from './sso.ts';
+import { showSsoFailure } from './sso.ts';
+import { requestMeta } from '../request_meta.ts';
 
 /** The one redirect URI every company's IdP registers, under the issuer. */
 export const SSO_CALLBACK_PATH = '/sso/callback';

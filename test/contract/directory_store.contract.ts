@@ -56,6 +56,9 @@ export function directoryStoreContract(makeStore: () => Promise<DirectoryStore> 
     await store.saveCompany(company('acme'));
     assert.deepEqual(await store.findCompany('acme'), company('acme'));
     assert.equal(await store.findCompany('missing'), undefined);
+    await store.saveCompany(company('bayside'));
+    await store.saveCompany(company('acme'));
+    assert.deepEqual((await store.companyIds()).sort(), ['acme', 'bayside'], 'each company once');
   });
 
   it('finds users by id and by email in any case, keeping the spelling entered', async () => {

@@ -95,6 +95,34 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal((await s.factors.factorsOf('u')).recoveringSession, undefined);
   });
 
+  it('a reset removes every factor, the recovery code, the preference and a recovery, and a stale enrollment cannot commit', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 80);
+    await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });
+    await s.factors.setRecoveryCodeHash('u', 'h2');
+    await s.factors.setPreferredMethod('u', 'sms');
+    const stale = await s.factors.factorsOf('u');
+    assert.deepEqual([stale.totp, stale.phone !== undefined, stale.recoveryCode, stale.preferred], [true, true, true, 'sms']);
+
+    await s.factors.resetFactors('u');
+    const after = await s.factors.factorsOf('u');
+    assert.deepEqual({ ...after, version: 0 }, { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false });
+    assert.ok(after.version > stale.version, 'the version moves on, never back');
+    assert.equal(await s.factors.getTotp('u'), undefined);
+    assert.equal(await s.factors.consumeRecoveryCode('u', 'h2'), false);
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'old-screen', createdAt: 8 }, timeStep: 1 }, stale.version), false, 'an enrollment decided before the reset');
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'new', createdAt: 9 }, timeStep: 1 }, after.version), true);
+    assert.equal(await s.factors.claimTotpStep('u', 2), true, 'the old app’s last step (80) is gone with it');
+  });
+
+  it('a reset during a recovery ends the recovery too; a reset of an account without factors still moves the version', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
+    await s.factors.dropFactorsForRecovery('u', 'session-1');
+    await s.factors.resetFactors('u');
+    assert.equal((await s.factors.factorsOf('u')).recoveringSession, undefined);
+    await s.factors.resetFactors('nobody');
+    assert.equal((await s.factors.factorsOf('nobody')).version, 1);
+  });
+
   it('counts attempts in advance and refuses them while locked', async () => {
     const now = 1_000_000;
     assert.deepEqual(await s.lockout.beginAttempt('u', now), { locked: false, attempt: 1, level: 0 });

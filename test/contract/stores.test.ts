@@ -3,12 +3,13 @@ import { createClient } from 'redis';
 import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
 import { MemoryOidcStorage } from '../../adapters/memory/oidc_adapter.ts';
 import { RedisDirectoryStore } from '../../adapters/redis/directory_store.ts';
-import { redisOidcAdapterFactory } from '../../adapters/redis/oidc_adapter.ts';
+import { RedisOidcAccountIndex, redisOidcAdapterFactory } from '../../adapters/redis/oidc_adapter.ts';
 import type { RedisClient } from '../../adapters/redis/client.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { directoryStoreContract } from './directory_store.contract.ts';
 import { oidcAdapterContract } from './oidc_adapter.contract.ts';
+import { oidcAccountIndexContract } from './oidc_account_index.contract.ts';
 import { mfaStoreContract } from './mfa_store.contract.ts';
 import { smsCodeStoreContract } from './sms_code_store.contract.ts';
 import { auditLogContract } from './audit_log.contract.ts';
@@ -17,6 +18,10 @@ import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore, RedisSmsCode
 import { MemoryAuditLog } from '../../adapters/memory/audit_log.ts';
 import { RedisAuditLog } from '../../adapters/redis/audit_log.ts';
 import { CorruptRecordError } from '../../adapters/records.ts';
+import { mailOutboxContract } from './mail_outbox.contract.ts';
+import { MemoryMailOutbox } from '../../adapters/memory/mail_outbox.ts';
+import { RedisMailOutbox } from '../../adapters/redis/mail_outbox.ts';
+import { DEFAULT_MAIL_RETENTION_SECONDS } from '../../notify/outbox.ts';
 
 describe('store contracts: memory', () => {
   describe('DirectoryStore', () => {
@@ -24,6 +29,12 @@ describe('store contracts: memory', () => {
   });
   describe('oidc-provider adapter', () => {
     oidcAdapterContract(() => new MemoryOidcStorage().adapterFactory());
+  });
+  describe('oidc account index', () => {
+    oidcAccountIndexContract(() => {
+      const storage = new MemoryOidcStorage();
+      return { adapter: storage.adapterFactory(), accounts: storage };
+    });
   });
   describe('MFA stores', () => {
     mfaStoreContract(() => ({ factors: new MemoryMfaFactorStore(), lockout: new MemoryMfaLockoutStore(), flow: new MemoryFlowStore() }));
@@ -34,6 +45,19 @@ describe('store contracts: memory', () => {
   describe('AuditLog', () => {
     auditLogContract(() => new MemoryAuditLog());
   });
+  describe('MailOutbox', () => {
+    mailOutboxContract(() => new MemoryMailOutbox());
+  });
+  it('a mail outbox key can be queued again once its retention has passed, by the injected clock', async () => {
+    const clock = manualClock();
+    const outbox = new MemoryMailOutbox(clock);
+    const mail = { to: 'pat@acme.test', subject: 's', text: 't' };
+    assert.equal(await outbox.enqueueOnce('k', mail, { retentionSeconds: 60 }), true);
+    clock.advance(59_999);
+    assert.equal(await outbox.enqueueOnce('k', mail), false);
+    clock.advance(1);
+    assert.equal(await outbox.enqueueOnce('k', mail), true);
+  });
   it('expires entries by the injected clock', async () => {
     const clock = manualClock();
     const adapter = new MemoryOidcStorage(clock).adapterFactory()('Interaction');
@@ -42,6 +66,20 @@ describe('store contracts: memory', () => {
     assert.ok(await adapter.find('i1'));
     clock.advance(1_000);
     assert.equal(await adapter.find('i1'), undefined);
+  });
+  it('drops an account index entry when its session expires, by the injected clock', async () => {
+    const clock = manualClock();
+    const storage = new MemoryOidcStorage(clock);
+    const sessions = storage.adapterFactory()('Session');
+    await sessions.upsert('short', { uid: 'uid-s', accountId: 'usr_a' }, 60);
+    await sessions.upsert('long', { uid: 'uid-l', accountId: 'usr_a' }, 3600);
+    clock.advance(60_000);
+    assert.deepEqual(await storage.sessionIdsOf('usr_a'), ['long']);
+    await sessions.upsert('long', { uid: 'uid-l', accountId: 'usr_a' }, 3600);
+    clock.advance(3599_000);
+    assert.deepEqual(await storage.sessionIdsOf('usr_a'), ['long'], 'a save extends the entry');
+    clock.advance(1_000);
+    assert.deepEqual(await storage.sessionIdsOf('usr_a'), []);
   });
 });
 
@@ -69,6 +107,12 @@ describe('store contracts: Redis', () => {
   describe('oidc-provider adapter', () => {
     oidcAdapterContract(() => redisOidcAdapterFactory(redisClient(), prefix()));
   });
+  describe('oidc account index', () => {
+    oidcAccountIndexContract(() => {
+      const p = prefix();
+      return { adapter: redisOidcAdapterFactory(redisClient(), p), accounts: new RedisOidcAccountIndex(redisClient(), p) };
+    });
+  });
 
   describe('MFA stores', () => {
     mfaStoreContract(() => {
@@ -81,6 +125,23 @@ describe('store contracts: Redis', () => {
   });
   describe('AuditLog', () => {
     auditLogContract(() => new RedisAuditLog(redisClient(), prefix()));
+  });
+  describe('MailOutbox', () => {
+    mailOutboxContract(() => new RedisMailOutbox(redisClient(), prefix()));
+  });
+
+  it('a mail outbox key is kept for its retention (a TTL), under a hash of the key: no id, date or address in key names', async () => {
+    const p = prefix();
+    const outbox = new RedisMailOutbox(redisClient(), p);
+    await outbox.enqueueOnce('security:usr_1:mfa.enrolled:1700000000000', { to: 'pat@acme.test', subject: 's', text: 't' }, { retentionSeconds: 3600 });
+    await outbox.enqueueOnce('mfa-deadline:acme:usr_2:2027-03-01', { to: 'kim@acme.test', subject: 's', text: 't' });
+    const keys = await redisClient().keys(`${p}*`);
+    for (const key of keys) assert.doesNotMatch(key.slice(p.length), /usr_|acme|2027|1700000000000/, key);
+    const onceKeys = keys.filter((key) => key.includes(':once:'));
+    assert.equal(onceKeys.length, 2);
+    const ttls = (await Promise.all(onceKeys.map((key) => redisClient().ttl(key)))).sort((a, b) => a - b);
+    assert.ok(ttls[0]! > 3590 && ttls[0]! <= 3600, `ttl ${ttls[0]}`);
+    assert.ok(ttls[1]! > DEFAULT_MAIL_RETENTION_SECONDS - 10 && ttls[1]! <= DEFAULT_MAIL_RETENTION_SECONDS, `default ttl ${ttls[1]}`);
   });
 
   it('an SMS code key expires with the ttl given', async () => {
@@ -150,6 +211,33 @@ describe('store contracts: Redis', () => {
     assert.ok(ttl > 590 && ttl <= 600, `ttl ${ttl}`);
     const grantTtl = await redisClient().ttl(`${p}oidc:grant:g1`);
     assert.ok(grantTtl > 590, `grant index ttl ${grantTtl}`);
+  });
+
+  it('an account index lives as long as its longest-lived entry, under a key naming only the account id', async () => {
+    const p = prefix();
+    const sessions = redisOidcAdapterFactory(redisClient(), p)('Session');
+    const key = `${p}oidc:account:{usr_a}:Session`;
+    await sessions.upsert('s1', { uid: 'uid-1', accountId: 'usr_a' }, 3600);
+    const first = await redisClient().ttl(key);
+    assert.ok(first > 3590 && first <= 3600, `ttl ${first}`);
+    await sessions.upsert('s2', { uid: 'uid-2', accountId: 'usr_a' }, 60);
+    assert.ok((await redisClient().ttl(key)) > 3590, 'a shorter-lived entry does not shorten it');
+    await sessions.upsert('s2', { uid: 'uid-2', accountId: 'usr_a' }, 7200);
+    assert.ok((await redisClient().ttl(key)) > 7190, 'a longer-lived one extends it');
+    await sessions.upsert('s3', { uid: 'uid-3', accountId: 'usr_a' });
+    assert.equal(await redisClient().ttl(key), -1, 'an entry without expiry keeps it');
+  });
+
+  it('an account index entry past its expiry is not listed, and the next save drops it', async () => {
+    const p = prefix();
+    const sessions = redisOidcAdapterFactory(redisClient(), p)('Session');
+    const accounts = new RedisOidcAccountIndex(redisClient(), p);
+    const key = `${p}oidc:account:{usr_a}:Session`;
+    await sessions.upsert('live', { uid: 'uid-1', accountId: 'usr_a' }, 3600);
+    await redisClient().zAdd(key, { score: Math.floor(Date.now() / 1000) - 10, value: 'expired' }); // what time does
+    assert.deepEqual(await accounts.sessionIdsOf('usr_a'), ['live']);
+    await sessions.upsert('other', { uid: 'uid-2', accountId: 'usr_a' }, 3600);
+    assert.equal(await redisClient().zScore(key, 'expired'), null);
   });
 
   it('a consume after expiry does not resurrect the key without a TTL', async () => {

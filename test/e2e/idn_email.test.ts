@@ -82,6 +82,7 @@ function idnEmailSuite(backend: () => Backend): void {
     assert.ok(callback);
     assert.equal((await exchangeCode(rp, callback, stepUp)).claims()?.['acr'], ACR.multiFactor);
 
+    await running.idp.mail.drain();
     const [mail] = smtp.to('josé@bücher.example', 'Two-factor authentication is on');
     assert.ok(mail, `received: ${JSON.stringify(smtp.received.map((m) => [m.to, m.subject]))}`);
     assert.equal(mail.smtpUtf8, true);

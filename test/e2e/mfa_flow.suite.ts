@@ -63,6 +63,7 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.equal(claims['acr'], MFA_ACR);
     assert.equal(claims.auth_time, Math.floor(clock() / 1000));
 
+    await running.idp.mail.drain(); // emails leave through the outbox, after the response
     assert.equal(smtp.to('fred@summit.test', 'Two-factor authentication is on').length, 1);
     assert.equal(smtp.to('fred@summit.test', 'new recovery code').length, 1);
     for (const mail of smtp.to('fred@summit.test')) {
@@ -80,6 +81,7 @@ export function mfaFlowSuite(backend: () => Backend): void {
     const redirects = results.filter((r) => r.status === 303);
     assert.ok(redirects.length >= 1, results.map((r) => r.status).join(','));
     for (const r of redirects) assert.match(r.location ?? '', /\/mfa\/recovery-code$/, 'a losing double submit shows the same recovery code');
+    await running.idp.mail.drain();
     assert.equal(smtp.to('fred@summit.test', 'Two-factor authentication is on').length, 1, 'one enrollment, one email');
     const shown = recoveryCodeIn(await browser.get(`/interaction/${uid}/mfa/recovery-code`));
     await tokensFor(browser, request, await browser.post(`/interaction/${uid}/mfa/recovery-code`, { saved: 'yes' }));
@@ -164,6 +166,7 @@ export function mfaFlowSuite(backend: () => Backend): void {
     assert.equal(used.status, 303);
     assert.match(used.location ?? '', /\/mfa\/methods$/);
     assert.equal(await running.idp.stores.mfaFactors.getTotp('usr_fred'), undefined, 'the lost authenticator is gone');
+    await running.idp.mail.drain();
     assert.equal(smtp.to('fred@summit.test', 'recovery code was used').length, 1);
 
     clock.advance(30_000);

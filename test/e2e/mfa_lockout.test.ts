@@ -42,6 +42,7 @@ function lockoutSuite(backend: () => Backend): void {
     const locked = await b.post(`/interaction/${uidB}/mfa/recovery`, { recovery_code: 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF' });
     assert.equal(locked.status, 429, 'the fourth failure, in another interaction and with another factor, locks');
     assert.match(locked.body, /Try again in 1 minute\./);
+    await running.idp.mail.drain();
     assert.equal(smtp.to('erin@summit.test', 'Sign-in paused').length, 1);
 
     // The sign-in that hit the limit is over: the browser must start again with the password.

@@ -97,6 +97,7 @@ export function smsFlowSuite(backend: () => Backend): void {
     const tokens = await tokensFor(browser, request, await browser.post(`/interaction/${uid}/mfa/recovery-code`, { saved: 'yes' }));
     assert.deepEqual(tokens.claims()!['amr'], ['pwd', 'sms', 'mfa']);
     assert.deepEqual(await running.idp.stores.mfaFactors.getPhone('usr_fred').then((p) => p?.e164), '+12015550188');
+    await running.idp.mail.drain();
     const [enrolled] = smtp.to('fred@summit.test', 'Two-factor authentication is on');
     const text = (enrolled?.raw ?? '').replace(/=\r\n/g, ''); // quoted-printable soft line breaks
     assert.match(text, /A phone number was set up to receive sign-in codes by text message/);

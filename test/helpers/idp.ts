@@ -25,7 +25,7 @@ export interface RunningIdp {
   port: number;
   idp: Idp;
   server: Server;
-  /** Stops listening and releases the stores (unless they were passed in). */
+  /** Stops listening and mail delivery, and releases the stores (unless they were passed in). */
   close(): Promise<void>;
 }
 
@@ -85,7 +85,9 @@ export async function startIdp(backend: Backend, options: StartOptions = {}): Pr
           resolve();
         });
       });
+      // Shared stores outlive this instance, its mail delivery does not.
       if (ownStores) await idp.close();
+      else await idp.mail.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -15,6 +15,7 @@ export class TestSmtpServer {
   /** Every command line a client sent, as it came over the wire (what smtp-server's envelope decodes). */
   readonly commands: string[] = [];
   readonly #server: SMTPServer;
+  readonly #arrivals = new EventEmitter();
   port = 0;
 
   /** `offerSmtpUtf8: false` plays a server that does not advertise SMTPUTF8. */
@@ -36,6 +37,7 @@ export class TestSmtpServer {
           const raw = Buffer.concat(chunks).toString('utf8');
           const subject = /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '';
           this.received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, subject, smtpUtf8: session.envelope.smtpUtf8 === true });
+          this.#arrivals.emit('mail');
           callback();
         });
       },
@@ -46,8 +48,9 @@ export class TestSmtpServer {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    this.#server.listen(0, '127.0.0.1');
+  /** `port`: a fixed one, to play a server that comes back where the app expects it (default: any free port). */
+  async start(port = 0): Promise<void> {
+    this.#server.listen(port, '127.0.0.1');
     await once(this.#server.server, 'listening');
     const address = this.#server.server.address();
     if (address === null || typeof address === 'string') throw new Error('no address');
@@ -60,6 +63,30 @@ export class TestSmtpServer {
         resolve();
       });
     });
+  }
+
+  /**
+   * Resolves as soon as `count` messages have arrived in all (on arrival, not by polling); rejects
+   * after `timeoutMs`, which only bounds a failing test.
+   */
+  async waitFor(count: number, timeoutMs = 5000): Promise<void> {
+    let onMail = (): void => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onMail = () => {
+          if (this.received.length >= count) resolve();
+        };
+        this.#arrivals.on('mail', onMail);
+        onMail();
+        timer = setTimeout(() => {
+          reject(new Error(`${this.received.length} of ${count} messages arrived within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+    } finally {
+      this.#arrivals.off('mail', onMail);
+      clearTimeout(timer);
+    }
   }
 
   /** Messages to `address` whose subject contains `subject`. */

@@ -74,4 +74,40 @@ describe('command line', () => {
       assert.match(result.stderr, /REDIS_URL is not set/);
     });
   });
+
+  describe('npm run mfa-reset', () => {
+    const redis = useRedis();
+    const ADMIN_SEED = join(ROOT, 'test', 'fixtures', 'admin_seed.json');
+    const env = (prefix: string): Record<string, string> => ({ REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
+
+    it('resets a user’s MFA as support (the way for Procore Pay users), audited with the reason', async () => {
+      const prefix = `${redis().prefix}reset:`;
+      assert.equal(run('tools/seed.ts', [ADMIN_SEED], env(prefix)).status, 0);
+      const result = run('tools/mfa_reset.ts', ['--email', ' TOM.SMITH@ridge.test ', '--reason', 'ticket 42: lost phone, identity checked on a video call'], env(prefix));
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /MFA reset for Tom\.Smith@ridge\.test \(usr_tom\)/);
+      const client = createClient({ url: redis().url });
+      await client.connect();
+      try {
+        assert.deepEqual(await client.hGetAll(`${prefix}mfa:{u:usr_tom}:factors`), { version: '2' }, 'the factors are gone, the version moved on');
+        const [entry] = (await client.xRevRange(`${prefix}audit:{u:usr_tom}`, '+', '-', { COUNT: 1 })) ?? [];
+        const event = JSON.parse(entry?.message['event'] ?? '{}') as { type: string; detail: Record<string, string> };
+        assert.equal(event.type, 'mfa.reset');
+        assert.equal(event.detail['by'], 'support');
+        assert.equal(event.detail['reason'], 'ticket 42: lost phone, identity checked on a video call');
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('needs an email and a reason, and says when no account has the email', () => {
+      const prefix = `${redis().prefix}reset-usage:`;
+      const noReason = run('tools/mfa_reset.ts', ['--email', 'tom.smith@ridge.test'], env(prefix));
+      assert.equal(noReason.status, 2);
+      assert.match(noReason.stderr, /--reason/);
+      const unknown = run('tools/mfa_reset.ts', ['--email', 'nobody@ridge.test', '--reason', 'ticket 43: checked by phone'], env(prefix));
+      assert.equal(unknown.status, 1);
+      assert.match(unknown.stderr, /No account has the email address nobody@ridge\.test/);
+    });
+  });
 });

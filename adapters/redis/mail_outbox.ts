@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_MAIL_RETENTION_SECONDS, type ClaimedMail, type MailOutbox, type OutgoingMail } from '../../notify/outbox.ts';
+import { parseJsonRecord, parseRecord } from '../records.ts';
+import type { RedisClient } from './client.ts';
+
+/**
+ * Takes the key (kept for the retention, as a TTL) and, only if it was free, adds the job due at
+ * once. One script: the check and the set cannot interleave with another instance's, and a key is
+ * never taken without its job. KEYS: once, seq, jobs, due.
+ * ARGV: retention seconds, mail JSON. Returns 1 when queued.
+ */
+const ENQUEUE_ONCE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local id = string.format('%015d', redis.call('INCR', KEYS[2]))
+redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+redis.call('HSET', KEYS[3], id, ARGV[2])
+redis.call('ZADD', KEYS[4], 0, id)
+return 1`;
+
+/**
+ * Leases the due jobs: their score moves to the end of the lease. KEYS: due, jobs, attempts.
+ * ARGV: now, lease end, max. Returns {id, mail JSON, attempts} for each.
+ */
+const CLAIM_DUE = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local claimed = {}
+for _, id in ipairs(ids) do
+  local mail = redis.call('HGET', KEYS[2], id)
+  if mail then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(claimed, {id, mail, redis.call('HGET', KEYS[3], id) or '0'})
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return claimed`;
+
+/** Reschedules a job that still exists. KEYS: due, jobs, attempts. ARGV: id, due at, attempts. */
+const RETRY_AT = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+return 1`;
+
+const outgoingMailRecord = z.object({ to: z.string(), subject: z.string(), text: z.string() }) satisfies z.ZodType<OutgoingMail>;
+const claimReply = z.array(z.tuple([z.string(), z.string(), z.string().regex(/^\d+$/).transform(Number)]));
+
+/**
+ * The outbox in Redis. Every key shares the hash tag {outbox}, so each script touches one slot:
+ *   {prefix}mail:{outbox}:once:<sha256 of the enqueue key>   STRING job id, TTL = retention (keys may hold user ids and dates)
+ *   {prefix}mail:{outbox}:seq                                 INCR counter: job ids in enqueue order
+ *   {prefix}mail:{outbox}:jobs                                HASH job id → mail JSON
+ *   {prefix}mail:{outbox}:attempts                            HASH job id → failed sends
+ *   {prefix}mail:{outbox}:due                                 ZSET job id by due time (ms; 0 = at once, in id order)
+ * Jobs have no TTL: they leave when sent or given up.
+ */
+export class RedisMailOutbox implements MailOutbox {
+  readonly #redis: RedisClient;
+  readonly #base: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#base = `${prefix}mail:{outbox}:`;
+  }
+
+  async enqueueOnce(key: string, mail: OutgoingMail, options?: { retentionSeconds?: number }): Promise<boolean> {
+    const retentionSeconds = Math.max(1, Math.ceil(options?.retentionSeconds ?? DEFAULT_MAIL_RETENTION_SECONDS));
+    const json = JSON.stringify({ to: mail.to, subject: mail.subject, text: mail.text });
+    const reply = await this.#redis.eval(ENQUEUE_ONCE, {
+      keys: [this.#onceKey(key), this.#key('seq'), this.#key('jobs'), this.#key('due')],
+      arguments: [String(retentionSeconds), json],
+    });
+    return reply === 1;
+  }
+
+  async claimDue(nowMs: number, leaseMs: number, max: number): Promise<ClaimedMail[]> {
+    const reply = await this.#redis.eval(CLAIM_DUE, {
+      keys: [this.#key('due'), this.#key('jobs'), this.#key('attempts')],
+      arguments: [String(nowMs), String(nowMs + leaseMs), String(max)],
+    });
+    return parseRecord(claimReply, reply, 'mail outbox claim reply').map(([id, json, attempts]) => ({ id, mail: parseJsonRecord(outgoingMailRecord, json, 'mail outbox job'), attempts }));
+  }
+
+  async complete(id: string): Promise<void> {
+    await this.#redis.multi().zRem(this.#key('due'), id).hDel(this.#key('jobs'), id).hDel(this.#key('attempts'), id).exec();
+  }
+
+  async retryAt(id: string, atMs: number, attempts: number): Promise<void> {
+    await this.#redis.eval(RETRY_AT, { keys: [this.#key('due'), this.#key('jobs'), this.#key('attempts')], arguments: [id, String(atMs), String(attempts)] });
+  }
+
+  #key(name: 'seq' | 'jobs' | 'attempts' | 'due'): string {
+    return `${this.#base}${name}`;
+  }
+
+  #onceKey(key: string): string {
+    return `${this.#base}once:${createHash('sha256').update(key).digest('hex')}`;
+  }
+}

@@ -1,0 +1,117 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Clock } from '../../lib/clock.ts';
+import type { FlowStore } from '../../mfa/store.ts';
+
+/** A change that waited for a fresh authentication; it goes ahead after the sign-in that follows. */
+const PendingAction = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('settings'),
+    companyId: z.string(),
+    input: z.object({ required: z.boolean(), enforcementDate: z.string().optional(), timeZone: z.string(), reverify: z.enum(['12h', '7d', '30d']) }),
+  }),
+  z.object({ kind: z.literal('reset'), companyId: z.string(), email: z.string(), identityVerified: z.boolean() }),
+]);
+export type PendingAction = z.infer<typeof PendingAction>;
+
+/** The console's sign-in under way: what the callback checks (RFC 9700 §2.1: state, nonce, PKCE). */
+const LoginState = z.object({ state: z.string(), nonce: z.string(), verifier: z.string(), returnTo: z.string(), reauth: z.boolean() });
+export type LoginState = z.infer<typeof LoginState>;
+
+const SessionRecord = z.object({
+  csrf: z.string(),
+  createdAt: z.number(),
+  /** Set by a completed sign-in. */
+  userId: z.string().optional(),
+  /** Epoch seconds of the authentication (the ID token's auth_time, on the provider's clock). */
+  authTime: z.number().optional(),
+  /** How old the authentication was at the sign-in (the ID token's iat − auth_time): a duration, so clock-independent. */
+  authAge: z.number().optional(),
+  /** Epoch ms of the console sign-in, on our clock. */
+  signedInAt: z.number().optional(),
+  /** For RP-initiated logout (id_token_hint). */
+  idToken: z.string().optional(),
+  login: LoginState.optional(),
+  pending: PendingAction.optional(),
+  /** What the last change did, shown once on the next page (post/redirect/get). */
+  notice: z.object({ tone: z.enum(['ok', 'error']), text: z.string() }).optional(),
+});
+export type AdminSessionRecord = z.infer<typeof SessionRecord>;
+
+export const ADMIN_COOKIE = 'admin_session';
+
+export interface AdminSessionOptions {
+  flow: FlowStore;
+  clock: Clock;
+  idleSeconds: number;
+  maxSeconds: number;
+}
+
+/**
+ * The console's own session, server-side in the store (Redis or memory): the cookie holds only a
+ * random id, and the store key its hash, so a dump of the store cannot be replayed as a cookie.
+ * It ends after `idleSeconds` without a request and `maxSeconds` after the sign-in.
+ */
+export class AdminSessions {
+  readonly #o: AdminSessionOptions;
+
+  constructor(options: AdminSessionOptions) {
+    this.#o = options;
+  }
+
+  /** The session of this request, if its cookie names a live one. */
+  async load(ctx: Context): Promise<{ id: string; record: AdminSessionRecord } | undefined> {
+    const id = ctx.cookies.get(ADMIN_COOKIE);
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const parsed = SessionRecord.safeParse(await this.#o.flow.get(key(id)));
+    if (!parsed.success) return undefined;
+    const record = parsed.data;
+    const started = record.signedInAt ?? record.createdAt;
+    if (this.#o.clock() - started > this.#o.maxSeconds * 1000) {
+      await this.#o.flow.delete(key(id));
+      return undefined;
+    }
+    return { id, record };
+  }
+
+  /** A new session (a new id: a sign-in never continues a session id an attacker could have planted). */
+  async create(ctx: Context, record: Omit<AdminSessionRecord, 'csrf' | 'createdAt'>): Promise<{ id: string; record: AdminSessionRecord }> {
+    const id = randomBytes(32).toString('base64url');
+    const full: AdminSessionRecord = { ...record, csrf: randomBytes(32).toString('base64url'), createdAt: this.#o.clock() };
+    await this.save(ctx, id, full);
+    return { id, record: full };
+  }
+
+  async save(ctx: Context, id: string, record: AdminSessionRecord): Promise<void> {
+    await this.#o.flow.set(key(id), { ...record }, this.#o.idleSeconds);
+    ctx.cookies.set(ADMIN_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/admin', overwrite: true });
+  }
+
+  async destroy(ctx: Context, id: string): Promise<void> {
+    await this.#o.flow.delete(key(id));
+    ctx.cookies.set(ADMIN_COOKIE, null, { path: '/admin' });
+  }
+}
+
+/** Compares the form's CSRF token with the session's in constant time. */
+export function csrfMatches(record: AdminSessionRecord, sent: unknown): boolean {
+  if (typeof sent !== 'string') return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(record.csrf);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The authentication's age now, in seconds: its age at the sign-in plus the time since, on one clock. */
+export function authenticationAge(record: AdminSessionRecord, nowMs: number): number {
+  return (record.authAge ?? Infinity) + (nowMs - (record.signedInAt ?? 0)) / 1000;
+}
+
+export function parsePending(value: unknown): PendingAction | undefined {
+  const parsed = PendingAction.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function key(id: string): string {
+  return `admin-session:${createHash('sha256').update(id).digest('base64url')}`;
+}
