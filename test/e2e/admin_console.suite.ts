@@ -38,6 +38,15 @@ export function adminConsoleSuite(backend: () => Backend): void {
     assert.match(cookie, /admin_session=/);
   });
 
+  it('sends a user without MFA through enrollment first, even where no company requires it', async () => {
+    const b = browser();
+    const dee = { id: 'usr_dee', email: 'dee@delta.test', password: 'dee-password-1' };
+    const page = await consoleSignIn(b, dee, clock);
+    assert.match(page.body, /Two-Factor Authentication Required/);
+    assert.doesNotMatch(page.body, /Skip for now/);
+    assert.equal((await b.get('/admin/companies/delta/security/mfa')).status, 303, 'the console still asks for a sign-in');
+  });
+
   it('shows the MFA tab with the members’ status, and exports it as CSV', async () => {
     const b = browser();
     await consoleSignIn(b, ADA, clock);
@@ -140,5 +149,104 @@ export function adminConsoleSuite(backend: () => Backend): void {
     assert.doesNotMatch(b.cookieHeader('/admin'), /admin_session=/);
     const again = await b.get('/admin');
     assert.equal(again.status, 303, 'a new sign-in is needed');
+  });
+
+  describe('Reset MFA for Users', () => {
+    it('has the form the support article describes', async () => {
+      const b = browser();
+      const page = await consoleSignIn(b, ADA, clock, RESET);
+      assert.match(page.body, /<input id="email" name="email" type="email"/);
+      assert.match(page.body, /Enter the Procore email address exactly as it is listed in the Company Directory/);
+      assert.match(page.body, /<input type="checkbox" name="identityVerified" required> I have verified the user's request to reset MFA/);
+      assert.match(page.body, /<button type="submit" class="primary">Reset MFA<\/button>/);
+    });
+
+    const refusals: [string, string, string, RegExp][] = [
+      ['not in the directory', 'oli@other.test', 'on', /No user with this email address is in your Company Directory/],
+      ['the admin’s own account', ADA.email, 'on', /another user with Company Admin permissions/],
+      ['MFA at the company’s IdP', 'ian@corp.test', 'on', /contact your IT department/],
+      ['a Procore Pay user', 'pia@ridge.test', 'on', /Procore Pay Support/],
+      ['the box not ticked', TOM.email, '', /verified the user&#39;s request/],
+    ];
+    for (const [name, email, ticked, message] of refusals) {
+      it(`refuses ${name}, keeping the form filled in`, async () => {
+        const b = browser();
+        const page = await consoleSignIn(b, ADA, clock, RESET);
+        const form: Record<string, string> = { _csrf: csrfIn(page), email };
+        if (ticked) form['identityVerified'] = ticked;
+        const refused = await b.post(RESET, form);
+        assert.equal(refused.status, 422);
+        assert.match(refused.body, message);
+        assert.match(refused.body, new RegExp(`value="${email.replace(/[.+]/g, '\\$&')}"`));
+      });
+    }
+
+    it('refuses where the company does not require MFA', async () => {
+      const b = browser();
+      const page = await consoleSignIn(b, ADA, clock, '/admin/companies/delta/security/mfa/reset');
+      const refused = await b.post('/admin/companies/delta/security/mfa/reset', { _csrf: csrfIn(page), email: 'dee@delta.test', identityVerified: 'on' });
+      assert.equal(refused.status, 422);
+      assert.match(refused.body, /turn on Require MFA first/);
+    });
+
+    it('resets a member typed in another case with spaces: factors gone, sessions ended, audited, emailed', async () => {
+      const b = browser();
+      const page = await consoleSignIn(b, ADA, clock, RESET);
+      const done = await b.post(RESET, { _csrf: csrfIn(page), email: '  tom.smith@RIDGE.test ', identityVerified: 'on' });
+      assert.equal(done.status, 303);
+      assert.match(noticeIn(await follow(b, done)) ?? '', /MFA was reset for Tom.Smith@ridge.test/);
+      const factors = await running.idp.stores.mfaFactors.factorsOf(TOM.id);
+      assert.deepEqual([factors.totp, factors.phone, factors.recoveryCode], [false, undefined, false]);
+      const [event] = await running.idp.stores.audit.forUser(TOM.id, 1);
+      assert.equal(event?.type, 'mfa.reset');
+      assert.deepEqual(event?.detail, { by: 'company_admin', companyId: 'ridge', companyName: 'Ridge Builders', adminId: ADA.id, adminEmail: ADA.email, identityVerified: 'true' });
+      assert.equal(event?.ip, '127.0.0.1');
+      await running.idp.mail.drain();
+      const mail = smtp.received.find((m) => m.to.includes(TOM.email));
+      assert.ok(mail, 'Tom is told');
+      assert.match(mail.subject, /two-factor authentication was reset/);
+      assert.match(mail.raw.replace(/=\r?\n/g, ''), /an administrator of Ridge Builders/);
+    });
+  });
+
+  describe('the audit trail', () => {
+    it('lists the company’s events newest first, filters them, pages them and exports them', async () => {
+      const b = browser();
+      const page = await consoleSignIn(b, ADA, clock, RESET);
+      await b.post(RESET, { _csrf: csrfIn(page), email: TOM.email, identityVerified: 'on' });
+      const trail = await b.get('/admin/companies/ridge/audit');
+      assert.equal(trail.status, 200);
+      const types = [...trail.body.matchAll(/<tr><td>[^<]*<\/td><td>([a-z._]+)<\/td>/g)].map((m) => m[1]);
+      assert.equal(types[0], 'mfa.reset');
+      assert.ok(types.includes('mfa.challenge_succeeded'), 'Ada’s own sign-in is there');
+      const resets = await b.get('/admin/companies/ridge/audit?type=mfa.reset');
+      assert.deepEqual([...resets.body.matchAll(/<tr><td>[^<]*<\/td><td>([a-z._]+)<\/td>/g)].map((m) => m[1]), ['mfa.reset']);
+      const byEmail = await b.get(`/admin/companies/ridge/audit?email=${encodeURIComponent(ADA.email)}`);
+      assert.doesNotMatch(byEmail.body, /<td>mfa\.reset<\/td>/, 'the reset is Tom’s event');
+      const future = await b.get('/admin/companies/ridge/audit?from=2099-01-01');
+      assert.match(future.body, /No events\./);
+      const csv = await b.get('/admin/companies/ridge/audit?type=mfa.reset&format=csv');
+      assert.match(csv.body, /^Time,Event,User,IP address,User agent,Details\r\n/);
+      assert.match(csv.body, /,mfa\.reset,Tom\.Smith@ridge\.test,127\.0\.0\.1,/);
+      const bad = await b.get('/admin/companies/ridge/audit?from=yesterday');
+      assert.equal(bad.status, 400);
+    });
+
+    it('pages with a cursor, and a forged cursor shows nothing rather than failing', async () => {
+      const b = browser();
+      await consoleSignIn(b, ADA, clock);
+      const meta = { ip: '192.0.2.7', userAgent: 'test' };
+      const tom = await running.idp.stores.directory.findUser(TOM.id);
+      for (let i = 0; i < 60; i++) await running.idp.stores.audit.record({ type: 'mfa.challenge_failed', userId: tom!.id, companyIds: ['ridge'], at: clock() + i, ...meta });
+      const first = await b.get('/admin/companies/ridge/audit?type=mfa.challenge_failed');
+      const next = /href="([^"]+cursor=[^"]+)"/.exec(first.body)?.[1]?.replace(/&amp;/g, '&');
+      assert.ok(next, 'an "Older events" link');
+      const second = await b.get(next);
+      const rows = (body: string): number => [...body.matchAll(/<td>mfa\.challenge_failed<\/td>/g)].length;
+      assert.deepEqual([rows(first.body), rows(second.body)], [50, 10]);
+      const forged = await b.get('/admin/companies/ridge/audit?cursor=not-a-cursor');
+      assert.equal(forged.status, 200);
+      assert.match(forged.body, /No events\./);
+    });
   });
 }
