@@ -15,7 +15,10 @@ export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise
   const companyId = String(ctx.params['companyId']);
   const adminId = ctx.state.admin.record.userId;
   const entry = await deps.admin.company(adminId, companyId);
-  if (!entry) { companyNotFound(ctx); return; }
+  if (!entry) {
+    companyNotFound(ctx);
+    return;
+  }
   const parsed = AuditFilters.safeParse(ctx.query);
   const filters = parsed.success ? parsed.data : { format: 'html' as const };
   const error = parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'Invalid filter.');
@@ -33,7 +36,10 @@ export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise
     let cursor: string | undefined;
     do {
       const page = await deps.admin.auditTrail(adminId, companyId, { ...query, cursor, limit: 500 });
-      if (!page) { companyNotFound(ctx); return; }
+      if (!page) {
+        companyNotFound(ctx);
+        return;
+      }
       events.push(...page.events);
       cursor = page.next;
     } while (cursor !== undefined && events.length < CSV_MAX_EVENTS);
@@ -50,7 +56,10 @@ export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise
     if (!(err instanceof BadCursorError)) throw err;
     page = { events: [], next: undefined };
   }
-  if (!page) { companyNotFound(ctx); return; }
+  if (!page) {
+    companyNotFound(ctx);
+    return;
+  }
   const users = await deps.admin.usersById(page.events.flatMap((e) => (e.userId ? [e.userId] : [])));
   await renderConsole(
     ctx,

@@ -3,6 +3,7 @@ import { RECOMMENDED_NOTICE_DAYS, timeZoneChoices, REVERIFY_FREQUENCIES } from '
 import type { AdminCompany, MemberStatus } from '../../admin/service.ts';
 import { formatInZone } from '../../admin/zoned_time.ts';
 import { readForm } from '../forms.ts';
+import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { runAction } from './actions.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
@@ -16,7 +17,10 @@ const METHOD_NAMES: Record<string, string> = { totp: 'App', sms: 'SMS' };
 export async function showMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
   const companyId = String(ctx.params['companyId']);
   const entry = await deps.admin.company(ctx.state.admin.record.userId, companyId);
-  if (!entry) { companyNotFound(ctx); return; }
+  if (!entry) {
+    companyNotFound(ctx);
+    return;
+  }
   const notEnrolledOnly = ctx.query['filter'] === 'not_enrolled';
   const members = (await deps.admin.memberStatuses(ctx.state.admin.record.userId, companyId, { notEnrolledOnly })) ?? [];
   if (ctx.query['format'] === 'csv') {
@@ -32,8 +36,15 @@ export async function saveMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): P
   if (!checkCsrf(ctx)) return;
   const companyId = String(ctx.params['companyId']);
   const adminId = ctx.state.admin.record.userId;
-  const entry = await deps.admin.company(adminId, companyId, 'manage');
-  if (!entry) { companyNotFound(ctx); return; }
+  const entry = await deps.admin.company(adminId, companyId);
+  if (!entry) {
+    companyNotFound(ctx);
+    return;
+  }
+  if (entry.access !== 'manage') {
+    renderPage(ctx, 'message', { status: 403, title: 'Read-only access' }, { message: "Changing MFA settings needs 'Admin' permissions on both the Company Admin and Directory tools.", tone: 'error' });
+    return;
+  }
   const form = readForm(ctx, SettingsForm);
   if (!form.ok) {
     const members = (await deps.admin.memberStatuses(adminId, companyId, { notEnrolledOnly: false })) ?? [];

@@ -9,7 +9,10 @@ import { companyNotFound, renderConsole } from './render.ts';
 /** GET …/security/mfa/reset: Reset MFA for Users. Viewers see the page; only managers may reset. */
 export async function showReset(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
   const entry = await deps.admin.company(ctx.state.admin.record.userId, String(ctx.params['companyId']));
-  if (!entry) { companyNotFound(ctx); return; }
+  if (!entry) {
+    companyNotFound(ctx);
+    return;
+  }
   await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: '' }, { company: entry });
 }
 
@@ -19,7 +22,10 @@ export async function submitReset(ctx: ConsoleContext, deps: ConsoleDeps): Promi
   const companyId = String(ctx.params['companyId']);
   const adminId = ctx.state.admin.record.userId;
   const entry = await deps.admin.company(adminId, companyId);
-  if (!entry) { companyNotFound(ctx); return; }
+  if (!entry) {
+    companyNotFound(ctx);
+    return;
+  }
   const form = readForm(ctx, ResetForm);
   if (!form.ok) {
     await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: '', error: form.message }, { company: entry, status: 400 });

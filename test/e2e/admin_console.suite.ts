@@ -117,7 +117,8 @@ export function adminConsoleSuite(backend: () => Backend): void {
     assert.equal(page.status, 200);
     assert.match(page.body, /<fieldset disabled>/);
     const refused = await b.post(MFA, { _csrf: csrfIn(page), required: 'on', enforcementDate: '', timeZone: 'UTC', reverify: '12h' });
-    assert.equal(refused.status, 404);
+    assert.equal(refused.status, 403);
+    assert.equal((await running.idp.stores.directory.findCompany('ridge'))?.mfa.reverify, '30d');
     const reset = await b.post(RESET, { _csrf: csrfIn(page), email: TOM.email, identityVerified: 'on' });
     assert.equal(reset.status, 422);
     assert.match(reset.body, /Admin&#39; permissions on both the Company Admin and Directory tools/);
