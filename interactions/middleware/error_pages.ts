@@ -15,6 +15,8 @@ export interface ErrorPage {
 
 const START_AGAIN = { href: '/', label: 'Start again' };
 
+const API_ERROR_CODES: Record<number, string> = { 404: 'not_found', 413: 'too_large', 415: 'unsupported_media_type', 503: 'temporarily_unavailable' };
+
 const CLIENT_ERROR_TITLES: Record<number, string> = {
   400: 'Something is missing',
   404: 'Page not found',
@@ -53,6 +55,14 @@ export function errorPageFor(err: unknown): ErrorPage {
 }
 
 export function renderErrorPage(ctx: Context, page: ErrorPage): void {
+  if (page.status === 503) ctx.set('Retry-After', '60');
+  // The admin API answers in JSON, like its own errors (interactions/admin_api/routes.ts).
+  if (ctx.path.startsWith('/api/')) {
+    ctx.status = page.status;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: API_ERROR_CODES[page.status] ?? (page.status >= 500 ? 'server_error' : 'invalid_request'), message: page.message };
+    return;
+  }
   renderPage(ctx, 'message', { status: page.status, title: page.title }, {
     message: page.message,
     tone: 'error',

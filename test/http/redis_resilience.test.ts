@@ -68,6 +68,14 @@ describe('instances sharing Redis', () => {
       const authorize = await browser.get((await authorizationRequest(rp, CLIENTS.web)).url.href);
       assert.equal(authorize.status, 503);
       assert.match(authorize.body, /Temporarily unavailable/);
+      const console = await browser.get('/admin/companies/acme/security/mfa');
+      assert.equal(console.status, 503, 'the admin console fails closed too');
+      browser.headers['authorization'] = 'Bearer some-token';
+      const api = await browser.get('/api/v1/companies/acme/mfa-settings');
+      delete browser.headers['authorization'];
+      assert.equal(api.status, 503);
+      assert.equal(api.headers.get('retry-after'), '60');
+      assert.deepEqual(JSON.parse(api.body), { error: 'temporarily_unavailable', message: 'We cannot sign you in right now. Nothing was lost: please try again in a minute.' });
 
       await server.start();
       let status = 0;
