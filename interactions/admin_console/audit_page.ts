@@ -4,7 +4,7 @@ import { endOfDay, formatInZone, startOfDay } from '../../admin/zoned_time.ts';
 import type { User } from '../../directory/types.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
 import { AuditFilters } from './forms.ts';
-import { companyNotFound, csvResponse, renderConsole } from './render.ts';
+import { companyNotFound, companyOfRequest, csvResponse, renderConsole } from './render.ts';
 
 const PAGE_SIZE = 50;
 /** A CSV export walks the pages up to this many events. */
@@ -12,13 +12,10 @@ const CSV_MAX_EVENTS = 10_000;
 
 /** GET …/audit: the company's security events, newest first, filtered and paged (or as CSV). */
 export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  const companyId = String(ctx.params['companyId']);
+  const entry = await companyOfRequest(ctx, deps);
+  if (!entry) return;
+  const companyId = entry.company.id;
   const adminId = ctx.state.admin.record.userId;
-  const entry = await deps.admin.company(adminId, companyId);
-  if (!entry) {
-    companyNotFound(ctx);
-    return;
-  }
   const parsed = AuditFilters.safeParse(ctx.query);
   const filters = parsed.success ? parsed.data : { format: 'html' as const };
   const error = parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'Invalid filter.');

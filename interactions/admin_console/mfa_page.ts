@@ -9,18 +9,15 @@ import { runAction } from './actions.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
 import { SettingsForm } from './forms.ts';
 import { checkCsrf, freshOrReauthenticate } from './guard.ts';
-import { companyNotFound, csvResponse, renderConsole } from './render.ts';
+import { companyOfRequest, csvResponse, renderConsole } from './render.ts';
 
 const METHOD_NAMES: Record<string, string> = { totp: 'App', sms: 'SMS' };
 
 /** GET …/security/mfa: the settings form and the members' status (or the status as CSV). */
 export async function showMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  const companyId = String(ctx.params['companyId']);
-  const entry = await deps.admin.company(ctx.state.admin.record.userId, companyId);
-  if (!entry) {
-    companyNotFound(ctx);
-    return;
-  }
+  const entry = await companyOfRequest(ctx, deps);
+  if (!entry) return;
+  const companyId = entry.company.id;
   const notEnrolledOnly = ctx.query['filter'] === 'not_enrolled';
   const members = (await deps.admin.memberStatuses(ctx.state.admin.record.userId, companyId, { notEnrolledOnly })) ?? [];
   if (ctx.query['format'] === 'csv') {
@@ -34,13 +31,10 @@ export async function showMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): P
 /** POST …/security/mfa: Save. */
 export async function saveMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
   if (!checkCsrf(ctx)) return;
-  const companyId = String(ctx.params['companyId']);
+  const entry = await companyOfRequest(ctx, deps);
+  if (!entry) return;
+  const companyId = entry.company.id;
   const adminId = ctx.state.admin.record.userId;
-  const entry = await deps.admin.company(adminId, companyId);
-  if (!entry) {
-    companyNotFound(ctx);
-    return;
-  }
   if (entry.access !== 'manage') {
     renderPage(ctx, 'message', { status: 403, title: 'Read-only access' }, { message: "Changing MFA settings needs 'Admin' permissions on both the Company Admin and Directory tools.", tone: 'error' });
     return;

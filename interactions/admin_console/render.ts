@@ -21,7 +21,16 @@ export function csvResponse(ctx: ConsoleContext, filename: string, csv: string):
   ctx.body = csv;
 }
 
-/** A company the admin may not see is answered like one that does not exist. */
+/**
+ * The company named in the URL, if the signed-in admin may see it; otherwise the 404 page is sent
+ * (a company they may not see is answered like one that does not exist) and undefined returned.
+ */
+export async function companyOfRequest(ctx: ConsoleContext, deps: ConsoleDeps): Promise<AdminCompany | undefined> {
+  const entry = await deps.admin.company(ctx.state.admin.record.userId, String(ctx.params['companyId']));
+  if (!entry) companyNotFound(ctx);
+  return entry;
+}
+
 export function companyNotFound(ctx: ConsoleContext): void {
   renderPage(ctx, 'message', { status: 404, title: 'Not found' }, { message: 'That company was not found.', action: { href: '/admin', label: 'Your companies' }, tone: 'error' });
 }

@@ -4,28 +4,22 @@ import { runAction } from './actions.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
 import { ResetForm } from './forms.ts';
 import { checkCsrf, freshOrReauthenticate } from './guard.ts';
-import { companyNotFound, renderConsole } from './render.ts';
+import { companyOfRequest, renderConsole } from './render.ts';
 
 /** GET …/security/mfa/reset: Reset MFA for Users. Viewers see the page; only managers may reset. */
 export async function showReset(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  const entry = await deps.admin.company(ctx.state.admin.record.userId, String(ctx.params['companyId']));
-  if (!entry) {
-    companyNotFound(ctx);
-    return;
-  }
+  const entry = await companyOfRequest(ctx, deps);
+  if (!entry) return;
   await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: '' }, { company: entry });
 }
 
 /** POST …/security/mfa/reset: the eligibility checklist, then the reset (admin/service.ts). */
 export async function submitReset(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
   if (!checkCsrf(ctx)) return;
-  const companyId = String(ctx.params['companyId']);
+  const entry = await companyOfRequest(ctx, deps);
+  if (!entry) return;
+  const companyId = entry.company.id;
   const adminId = ctx.state.admin.record.userId;
-  const entry = await deps.admin.company(adminId, companyId);
-  if (!entry) {
-    companyNotFound(ctx);
-    return;
-  }
   const form = readForm(ctx, ResetForm);
   if (!form.ok) {
     await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: '', error: form.message }, { company: entry, status: 400 });
