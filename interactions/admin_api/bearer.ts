@@ -14,7 +14,7 @@ export interface ApiCaller {
 
 /** Why a request's token is not good enough: RFC 6750 §3.1, and RFC 9470 for the authentication. */
 export interface BearerRefusal {
-  status: 401 | 403;
+  status: 400 | 401 | 403;
   error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | undefined;
   description: string;
   /** RFC 9470 §3: what a new authentication must meet. */
@@ -34,9 +34,10 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
  */
 export async function authenticateBearer(ctx: Context, provider: Provider, directory: DirectoryStore): Promise<ApiCaller | BearerRefusal> {
   const header = ctx.get('authorization');
-  if (header === '') return { status: 401, error: undefined, description: 'an access token is required' };
+  // RFC 6750 §3.1: no credentials, or another scheme, get a bare challenge; a malformed Bearer header is a 400.
+  if (!/^Bearer\s/i.test(header)) return { status: 401, error: undefined, description: 'an access token is required (Authorization: Bearer)' };
   const value = BEARER.exec(header)?.[1];
-  if (value === undefined) return { status: 401, error: 'invalid_request', description: 'use the Authorization: Bearer scheme' };
+  if (value === undefined) return { status: 400, error: 'invalid_request', description: 'the Authorization header is not a valid Bearer token' };
   const token = await provider.AccessToken.find(value);
   if (!token?.accountId || !token.grantId) return invalid('the access token is invalid, expired or revoked');
   const [client, grant, user] = await Promise.all([provider.Client.find(token.clientId ?? ''), provider.Grant.find(token.grantId), directory.findUser(token.accountId)]);

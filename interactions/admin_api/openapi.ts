@@ -1,5 +1,5 @@
 import { createDocument, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { ApiError, AuditEventPage, AuditQueryParams, CompanyParams, MemberMfaStatusList, MfaResetDone, MfaResetRefused, MfaResetRequest, MfaSettings } from './schemas.ts';
+import { ApiError, AuditEventPage, AuditQueryParams, CompanyParams, MemberMfaStatusList, MemberStatusQuery, MfaResetDone, MfaResetRefused, MfaResetRequest, MfaSettings } from './schemas.ts';
 
 const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
@@ -34,7 +34,7 @@ export function adminApiDocument(issuer: string): ReturnType<typeof createDocume
         },
       },
       '/companies/{companyId}/members/mfa-status': {
-        get: { summary: 'Each active member’s MFA state', requestParams: path, responses: { '200': { description: 'The members', ...json(MemberMfaStatusList) }, ...COMMON_ERRORS } },
+        get: { summary: 'Each active member’s MFA state', requestParams: { path: CompanyParams, query: MemberStatusQuery }, responses: { '200': { description: 'The members', ...json(MemberMfaStatusList) }, ...COMMON_ERRORS } },
       },
       '/companies/{companyId}/mfa-resets': {
         post: {

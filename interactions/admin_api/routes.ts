@@ -4,7 +4,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { z } from 'zod';
 import { BadCursorError } from '../../audit/audit_log.ts';
-import type { CompanyAdmin } from '../../admin/service.ts';
+import type { AdminCompany, CompanyAdmin } from '../../admin/service.ts';
 import { RESET_REFUSAL_MESSAGES } from '../../admin/reset_eligibility.ts';
 import { endOfDay, startOfDay } from '../../admin/zoned_time.ts';
 import type { DirectoryStore } from '../../directory/store.ts';
@@ -12,7 +12,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { requestMeta } from '../request_meta.ts';
 import { authenticateBearer, isRefusal, refuse, staleAuthentication, type ApiCaller } from './bearer.ts';
 import { adminApiDocument } from './openapi.ts';
-import { AuditQueryParams, MfaResetRequest, MfaSettings } from './schemas.ts';
+import { AuditQueryParams, MemberStatusQuery, MfaResetRequest, MfaSettings } from './schemas.ts';
 
 export interface AdminApiDeps {
   admin: CompanyAdmin;
@@ -28,7 +28,24 @@ interface ApiState {
 }
 type ApiContext = Context & { state: ApiState; params: Record<string, string> };
 
-const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8', onError: (_err, ctx) => ctx.throw(400, 'the body is not valid JSON') });
+const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8' });
+
+/**
+ * Runs `handler` once the JSON body is parsed. A body that cannot be (malformed, too large, not
+ * UTF-8) is answered here, in the API's JSON: thrown, it would reach the HTML error pages.
+ */
+async function withJsonBody(ctx: Context, handler: () => Promise<void>): Promise<void> {
+  try {
+    await jsonBody(ctx, () => Promise.resolve());
+  } catch (err) {
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    if (status < 400 || status >= 500) throw err;
+    ctx.status = status;
+    ctx.body = { error: 'invalid_request', message: status === 413 ? 'the body is larger than 16 kB' : status === 415 ? 'the body must be JSON in UTF-8' : 'the body is not valid JSON' };
+    return;
+  }
+  await handler();
+}
 
 /**
  * The admin API under /api/v1: the console's powers as JSON, for scripts and services. Every
@@ -44,15 +61,18 @@ export function adminApiRoutes(deps: AdminApiDeps): Middleware {
   const company = new Router<ApiState>({ prefix: '/api/v1/companies/:companyId' });
   company.use(async (ctx, next) => {
     const caller = await authenticateBearer(ctx, deps.provider, deps.directory);
-    if (isRefusal(caller)) { refuse(ctx, caller); return; }
+    if (isRefusal(caller)) {
+      refuse(ctx, caller);
+      return;
+    }
     ctx.state.caller = caller;
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
   company.get('/mfa-settings', (ctx) => getSettings(ctx, deps));
-  company.put('/mfa-settings', (ctx) => jsonBody(ctx, () => putSettings(ctx, deps)));
+  company.put('/mfa-settings', (ctx) => withJsonBody(ctx, () => putSettings(ctx, deps)));
   company.get('/members/mfa-status', (ctx) => memberStatus(ctx, deps));
-  company.post('/mfa-resets', (ctx) => jsonBody(ctx, () => postReset(ctx, deps)));
+  company.post('/mfa-resets', (ctx) => withJsonBody(ctx, () => postReset(ctx, deps)));
   company.get('/audit-events', (ctx) => auditEvents(ctx, deps));
 
   const routes = [router.routes(), company.routes()] as [Middleware, Middleware];
@@ -63,60 +83,54 @@ export function adminApiRoutes(deps: AdminApiDeps): Middleware {
 }
 
 async function getSettings(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
-  const entry = await deps.admin.company(ctx.state.caller.userId, ctx.params['companyId'] ?? '');
-  if (!entry) { notFound(ctx); return; }
-  ctx.body = settingsOut(entry.company);
+  const entry = await companyFor(ctx, deps);
+  if (entry) ctx.body = settingsOut(entry.company);
 }
 
 async function putSettings(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
   const body = parse(ctx, MfaSettings, ctx.request.body);
   if (!body) return;
-  const { caller } = ctx.state;
-  const companyId = ctx.params['companyId'] ?? '';
-  if (!(await deps.admin.company(caller.userId, companyId))) { notFound(ctx); return; }
-  if (!(await canManage(ctx, deps, companyId))) return;
-  const stale = staleAuthentication(caller, Math.floor(deps.clock() / 1000), deps.reauthSeconds);
-  if (stale) { refuse(ctx, stale); return; }
-  const saved = await deps.admin.saveSettings(caller.userId, companyId, { ...body, enforcementDate: body.enforcementDate ?? undefined }, requestMeta(ctx));
-  if (!saved) { notFound(ctx); return; }
-  ctx.body = settingsOut(saved.company);
+  const entry = await companyFor(ctx, deps);
+  if (!entry || !canManage(ctx, entry) || !freshEnough(ctx, deps)) return;
+  const saved = await deps.admin.saveSettings(ctx.state.caller.userId, entry.company.id, { ...body, enforcementDate: body.enforcementDate ?? undefined }, requestMeta(ctx));
+  if (saved) ctx.body = settingsOut(saved.company);
+  else notFound(ctx);
 }
 
 async function memberStatus(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
-  const members = await deps.admin.memberStatuses(ctx.state.caller.userId, ctx.params['companyId'] ?? '', { notEnrolledOnly: ctx.query['filter'] === 'not_enrolled' });
-  if (!members) { notFound(ctx); return; }
-  ctx.body = { members: members.map((m) => ({ ...m, lastMfaAt: m.lastMfaAt === undefined ? null : new Date(m.lastMfaAt).toISOString() })) };
+  const query = parse(ctx, MemberStatusQuery, ctx.query);
+  if (!query) return;
+  const members = await deps.admin.memberStatuses(ctx.state.caller.userId, ctx.params['companyId'] ?? '', { notEnrolledOnly: query.filter === 'not_enrolled' });
+  if (members) ctx.body = { members: members.map((m) => ({ ...m, lastMfaAt: m.lastMfaAt === undefined ? null : new Date(m.lastMfaAt).toISOString() })) };
+  else notFound(ctx);
 }
 
 async function postReset(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
   const body = parse(ctx, MfaResetRequest, ctx.request.body);
   if (!body) return;
-  const { caller } = ctx.state;
-  const companyId = ctx.params['companyId'] ?? '';
-  if (!(await deps.admin.company(caller.userId, companyId))) { notFound(ctx); return; }
-  const stale = staleAuthentication(caller, Math.floor(deps.clock() / 1000), deps.reauthSeconds);
-  if (stale) { refuse(ctx, stale); return; }
-  const result = await deps.admin.resetMfa(caller.userId, companyId, body, requestMeta(ctx));
-  if (!result) { notFound(ctx); return; }
-  if (!result.ok) {
+  const entry = await companyFor(ctx, deps);
+  if (!entry || !freshEnough(ctx, deps)) return;
+  const result = await deps.admin.resetMfa(ctx.state.caller.userId, entry.company.id, body, requestMeta(ctx));
+  if (!result) {
+    notFound(ctx);
+  } else if (!result.ok) {
     ctx.status = 422;
     ctx.body = { error: result.reason, message: RESET_REFUSAL_MESSAGES[result.reason] };
-    return;
+  } else {
+    ctx.status = 201;
+    ctx.body = { userId: result.user.id, email: result.user.email, resetAt: new Date(deps.clock()).toISOString() };
   }
-  ctx.status = 201;
-  ctx.body = { userId: result.user.id, email: result.user.email, resetAt: new Date(deps.clock()).toISOString() };
 }
 
 async function auditEvents(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
   const query = parse(ctx, AuditQueryParams, ctx.query);
   if (!query) return;
-  const companyId = ctx.params['companyId'] ?? '';
-  const entry = await deps.admin.company(ctx.state.caller.userId, companyId);
-  if (!entry) { notFound(ctx); return; }
+  const entry = await companyFor(ctx, deps);
+  if (!entry) return;
   const zone = entry.company.timeZone;
   let page;
   try {
-    page = await deps.admin.auditTrail(ctx.state.caller.userId, companyId, {
+    page = await deps.admin.auditTrail(ctx.state.caller.userId, entry.company.id, {
       ...(query.type ? { types: [query.type] } : {}),
       email: query.email,
       from: query.from ? startOfDay(query.from, zone) : undefined,
@@ -125,10 +139,14 @@ async function auditEvents(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
       limit: query.limit,
     });
   } catch (err) {
-    if (err instanceof BadCursorError) { badRequest(ctx, 'cursor: not a cursor this API issued'); return; }
-    throw err;
+    if (!(err instanceof BadCursorError)) throw err;
+    badRequest(ctx, 'cursor: not a cursor this API issued');
+    return;
   }
-  if (!page) { notFound(ctx); return; }
+  if (!page) {
+    notFound(ctx);
+    return;
+  }
   const users = await deps.admin.usersById(page.events.flatMap((e) => (e.userId ? [e.userId] : [])));
   ctx.body = {
     events: page.events.map((e) => ({ id: e.id, type: e.type, at: new Date(e.at).toISOString(), userId: e.userId ?? null, email: e.userId ? (users.get(e.userId)?.email ?? null) : null, ip: e.ip, userAgent: e.userAgent, detail: e.detail ?? {} })),
@@ -136,12 +154,26 @@ async function auditEvents(ctx: ApiContext, deps: AdminApiDeps): Promise<void> {
   };
 }
 
+/** The URL's company if the caller may see it; otherwise 404 is answered (as for one that does not exist). */
+async function companyFor(ctx: ApiContext, deps: AdminApiDeps): Promise<AdminCompany | undefined> {
+  const entry = await deps.admin.company(ctx.state.caller.userId, ctx.params['companyId'] ?? '');
+  if (!entry) notFound(ctx);
+  return entry;
+}
+
 /** A viewer of the company (read_only) may read but not change: 403, since they may see it exists. */
-async function canManage(ctx: ApiContext, deps: AdminApiDeps, companyId: string): Promise<boolean> {
-  if (await deps.admin.company(ctx.state.caller.userId, companyId, 'manage')) return true;
+function canManage(ctx: ApiContext, entry: AdminCompany): boolean {
+  if (entry.access === 'manage') return true;
   ctx.status = 403;
   ctx.body = { error: 'forbidden', message: "Changing MFA settings needs 'Admin' permissions on both the Company Admin and Directory tools." };
   return false;
+}
+
+/** A change needs an authentication younger than ADMIN_REAUTH_SECONDS; otherwise the RFC 9470 challenge. */
+function freshEnough(ctx: ApiContext, deps: AdminApiDeps): boolean {
+  const stale = staleAuthentication(ctx.state.caller, Math.floor(deps.clock() / 1000), deps.reauthSeconds);
+  if (stale) refuse(ctx, stale);
+  return stale === undefined;
 }
 
 function settingsOut(company: { mfa: { required: boolean; enforcementDate: string | undefined; reverify: string }; timeZone: string }): Record<string, unknown> {

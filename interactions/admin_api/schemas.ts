@@ -33,6 +33,10 @@ export const MemberMfaStatus = z
   })
   .meta({ id: 'MemberMfaStatus' });
 
+export const MemberStatusQuery = z.strictObject({
+  filter: z.enum(['not_enrolled']).optional().meta({ description: 'Only members who have not enrolled yet (and whose MFA is not at their IdP)' }),
+});
+
 export const MemberMfaStatusList = z.object({ members: z.array(MemberMfaStatus) }).meta({ id: 'MemberMfaStatusList' });
 
 export const MfaResetRequest = z
