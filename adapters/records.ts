@@ -49,7 +49,7 @@ export const companyRecord = z.object({
   name: z.string(),
   emailDomains: z.array(z.string()),
   timeZone: z.string(),
-  mfa: z.object({ required: z.boolean(), enforcementDate: absentWhenUndefined(z.string()), reverify: z.enum(REVERIFY_FREQUENCIES) }),
+  mfa: z.object({ required: z.boolean(), enforcementDate: absentWhenUndefined(z.string()), reverify: z.enum(REVERIFY_FREQUENCIES), announcements: z.number().int().nonnegative().optional() }),
   sso: z
     .object({
       type: z.literal('oidc'),

@@ -1,8 +1,9 @@
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
+import { requiredForPay, type MfaRequirement } from '../mfa/policy.ts';
 import type { MailQueue } from '../notify/outbox.ts';
-import { daysUntil, effectiveDeadline, type EffectiveDeadline } from './mfa_settings.ts';
+import { daysUntil, effectiveDeadline } from './mfa_settings.ts';
 import { deadlineNoticeMail, type DeadlineNoticeKind } from './notice_emails.ts';
 import type { MemberMfa } from './ports.ts';
 
@@ -13,7 +14,16 @@ export function reminderDue(daysLeft: number): DeadlineNoticeKind | undefined {
   return undefined;
 }
 
-/** A member the company's deadline applies to: active in it, an active account, and not one whose MFA the company's IdP runs. */
+/**
+ * Federated with `mfa: "idp"`: the IdP's MFA counts for every company's rule, not only its own
+ * company's (mfa/gate.ts), so no deadline asks anything of this account here, unless a Procore Pay
+ * role needs our MFA all the same. The console's "not enrolled" list leaves these accounts out too.
+ */
+function mfaAtCompanyIdp(requirement: MfaRequirement | undefined): boolean {
+  return requirement !== undefined && requirement.federation?.mode === 'idp' && !requiredForPay(requirement);
+}
+
+/** A member the company's deadline applies to: active in it, an active account, and not one whose MFA a company's IdP runs. */
 export interface AffectedMember {
   user: User;
   enrolled: boolean;
@@ -41,15 +51,13 @@ export class DeadlineNotices {
   }
 
   /**
-   * "MFA required from DATE" to every affected member (the enrolled ones hear they are all set).
-   * The key names the deadline the members were told before too, so moving the date back to an
-   * earlier one announces it again.
+   * "MFA required from DATE" to every affected member (the enrolled ones hear they are all set),
+   * once per announcement: the key carries the company's announcement number (mfa_settings.ts).
    */
-  async announce(company: Company, previous: EffectiveDeadline): Promise<number> {
-    const deadline = effectiveDeadline(company);
-    if (deadline.date === undefined) return 0;
-    const before = previous.date === undefined ? 'none' : `${previous.date}@${previous.timeZone}`;
-    return this.#send(company, deadline.date, 'announce', `${before}>`, await this.affectedMembers(company));
+  async announce(company: Company): Promise<number> {
+    const { date } = effectiveDeadline(company);
+    if (date === undefined) return 0;
+    return this.#send(company, date, 'announce', `#${company.mfa.announcements ?? 0}:`, await this.affectedMembers(company));
   }
 
   /** Reminders due today for every company (run periodically by every instance). */
@@ -78,8 +86,7 @@ export class DeadlineNotices {
     const found = await Promise.all(
       members.map(async ({ userId }) => {
         const [user, requirement, methods] = await Promise.all([directory.findUser(userId), mfa.requirementOf(userId), mfa.enrolledMethods(userId)]);
-        const idp = requirement?.federation?.mode === 'idp' && requirement.federation.companyId === company.id;
-        return user?.status === 'active' && !idp ? { user, enrolled: methods.length > 0 } : undefined;
+        return user?.status === 'active' && !mfaAtCompanyIdp(requirement) ? { user, enrolled: methods.length > 0 } : undefined;
       }),
     );
     return found.filter((member) => member !== undefined);

@@ -38,14 +38,12 @@ export interface SettingsChange {
    * is read in, or "Require MFA" itself changed. Saving the same settings again announces nothing.
    */
   announce: boolean;
-  /** What the members were last told, for the notice's once-only key. */
-  previous: EffectiveDeadline;
 }
 
 /** Applies the form to the company. Pure. */
 export function applyMfaSettings(company: Company, input: MfaSettingsInput): SettingsChange {
-  const mfa: CompanyMfaSettings = { required: input.required, enforcementDate: input.enforcementDate, reverify: input.reverify };
-  const updated: Company = { ...company, timeZone: input.timeZone, mfa };
+  const mfa: CompanyMfaSettings = { required: input.required, enforcementDate: input.enforcementDate, reverify: input.reverify, announcements: company.mfa.announcements };
+  let updated: Company = { ...company, timeZone: input.timeZone, mfa };
   const before = describe(company);
   const after = describe(updated);
   const changed: Record<string, [string, string]> = {};
@@ -55,7 +53,10 @@ export function applyMfaSettings(company: Company, input: MfaSettingsInput): Set
   const previous = effectiveDeadline(company);
   const next = effectiveDeadline(updated);
   const announce = next.required && next.date !== undefined && (previous.required !== next.required || previous.date !== next.date || previous.timeZone !== next.timeZone);
-  return { company: updated, changed, announce, previous };
+  // Each announcement gets its number: two identical saves racing share it (one email each), while a
+  // deadline moved away and back is a new announcement.
+  if (announce) updated = { ...updated, mfa: { ...mfa, announcements: (company.mfa.announcements ?? 0) + 1 } };
+  return { company: updated, changed, announce };
 }
 
 export function effectiveDeadline(company: Company): EffectiveDeadline {

@@ -90,7 +90,7 @@ export class CompanyAdmin {
     const detail: Record<string, string> = { companyId, adminId, adminEmail: admin.email };
     for (const [field, [before, after]] of Object.entries(change.changed)) detail[field] = `${before} → ${after}`;
     await events.recordForCompany('policy.changed', companyId, meta, detail);
-    const announced = change.announce ? await notices.announce(change.company, change.previous) : 0;
+    const announced = change.announce ? await notices.announce(change.company) : 0;
     return { company: change.company, changed, announced };
   }
 

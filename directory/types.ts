@@ -17,6 +17,11 @@ export interface CompanyMfaSettings {
   /** A calendar date (YYYY-MM-DD) in the company's time zone; MFA is required from this day on. */
   enforcementDate: string | undefined;
   reverify: ReverifyFrequency;
+  /**
+   * Counts the deadline announcements made so far (admin/mfa_settings.ts): each one's emails go out
+   * once, so a deadline moved away and back again is announced again. Absent before the first.
+   */
+  announcements?: number | undefined;
 }
 
 /** Who runs MFA for a federated account: the company's IdP, or our steps after the SSO login. */

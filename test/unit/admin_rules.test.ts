@@ -105,6 +105,17 @@ describe('MFA settings', () => {
     });
   }
 
+  it('numbers the announcements, so a deadline moved away and back is announced again', () => {
+    const first = applyMfaSettings(company(), input());
+    assert.equal(first.company.mfa.announcements, 1);
+    const resaved = applyMfaSettings(first.company, input());
+    assert.equal(resaved.company.mfa.announcements, 1, 'the same settings again: no new announcement');
+    const moved = applyMfaSettings(first.company, input({ enforcementDate: '2027-04-12' }));
+    const back = applyMfaSettings(moved.company, input());
+    assert.deepEqual([moved.company.mfa.announcements, back.company.mfa.announcements], [2, 3]);
+    assert.equal(applyMfaSettings(back.company, input({ reverify: '7d' })).company.mfa.announcements, 3);
+  });
+
   it('keeps old and new values for the audit event', () => {
     assert.deepEqual(applyMfaSettings(company({ enforcementDate: '2027-02-01' }), input()).changed, { enforcementDate: ['2027-02-01', '2027-03-01'] });
   });
