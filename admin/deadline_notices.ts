@@ -19,7 +19,7 @@ export function reminderDue(daysLeft: number): DeadlineNoticeKind | undefined {
  * company's (mfa/gate.ts), so no deadline asks anything of this account here, unless a Procore Pay
  * role needs our MFA all the same. The console's "not enrolled" list leaves these accounts out too.
  */
-function mfaAtCompanyIdp(requirement: MfaRequirement | undefined): boolean {
+export function mfaAtCompanyIdp(requirement: MfaRequirement | undefined): boolean {
   return requirement !== undefined && requirement.federation?.mode === 'idp' && !requiredForPay(requirement);
 }
 

@@ -3,7 +3,7 @@ import type { RequestMeta, SecurityEvents } from '../audit/security_events.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { DeadlineNotices } from './deadline_notices.ts';
+import { mfaAtCompanyIdp, type DeadlineNotices } from './deadline_notices.ts';
 import { applyMfaSettings, deadlineAdvice, type DeadlineAdvice, type MfaSettingsInput } from './mfa_settings.ts';
 import { allows, companyAccess, type CompanyAccess } from './permissions.ts';
 import type { AccountSessions, MemberMfa } from './ports.ts';
@@ -35,6 +35,8 @@ export interface MemberStatus {
   lastMfaAt: number | undefined;
   /** Federated with `mfa: "idp"`: the company's IdP runs this member's MFA. */
   mfaAtIdp: boolean;
+  /** …and no Procore Pay role needs ours all the same: nothing to enroll here (deadline_notices.ts). */
+  mfaOutsideUs: boolean;
 }
 
 export type ResetOutcome = { ok: true; user: User } | { ok: false; reason: ResetRefusal };
@@ -85,12 +87,16 @@ export class CompanyAdmin {
     if (!entry || !admin) return undefined;
     const change = applyMfaSettings(entry.company, input);
     const changed = Object.keys(change.changed);
-    if (changed.length === 0) return { company: entry.company, changed, announced: 0 };
-    await directory.saveCompany(change.company);
-    const detail: Record<string, string> = { companyId, adminId, adminEmail: admin.email };
-    for (const [field, [before, after]] of Object.entries(change.changed)) detail[field] = `${before} → ${after}`;
-    await events.recordForCompany('policy.changed', companyId, meta, detail);
-    const announced = change.announce ? await notices.announce(change.company) : 0;
+    if (changed.length > 0) {
+      const detail: Record<string, string> = { companyId, adminId, adminEmail: admin.email };
+      for (const [field, [before, after]] of Object.entries(change.changed)) detail[field] = `${before} → ${after}`;
+      // The event first: a save that fails after it leaves a record of an attempt, never a change without one.
+      await events.recordForCompany('policy.changed', companyId, meta, detail);
+      await directory.saveCompany(change.company);
+    }
+    // Also when nothing changed: saving again finishes an announcement a failure cut short, and the
+    // once-only keys send nobody anything twice.
+    const announced = change.announce || changed.length === 0 ? await notices.announce(change.company) : 0;
     return { company: change.company, changed, announced };
   }
 
@@ -104,12 +110,12 @@ export class CompanyAdmin {
         const [user, methods, requirement, recent] = await Promise.all([directory.findUser(userId), mfa.enrolledMethods(userId), mfa.requirementOf(userId), audit.forUser(userId, LAST_SIGN_IN_SCAN)]);
         if (!user) return undefined;
         const lastMfaAt = recent.find((event) => MFA_SIGN_IN.includes(event.type))?.at;
-        return { userId, name: user.name, email: user.email, methods, lastMfaAt, mfaAtIdp: requirement?.federation?.mode === 'idp' };
+        return { userId, name: user.name, email: user.email, methods, lastMfaAt, mfaAtIdp: requirement?.federation?.mode === 'idp', mfaOutsideUs: mfaAtCompanyIdp(requirement) };
       }),
     );
     return statuses
       .filter((status) => status !== undefined)
-      .filter((status) => !filter.notEnrolledOnly || (status.methods.length === 0 && !status.mfaAtIdp))
+      .filter((status) => !filter.notEnrolledOnly || (status.methods.length === 0 && !status.mfaOutsideUs))
       .sort((a, b) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email));
   }
 

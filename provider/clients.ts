@@ -34,6 +34,9 @@ export interface ClientRegistration {
 
 /** What a client may ask for unless it is registered with a `scope`: everything but `admin`. */
 export const DEFAULT_CLIENT_SCOPE = 'openid email profile offline_access';
+/** The admin console's own client (interactions/admin_console): built in, so no seed may register it. */
+export const CONSOLE_CLIENT_ID = 'admin-console';
+
 /** The scope of the admin API: only a client whose `scope` lists it gets a token for it. */
 export const ADMIN_SCOPE = 'admin';
 

@@ -101,7 +101,7 @@ async function memberStatus(ctx: ApiContext, deps: AdminApiDeps): Promise<void> 
   const query = parse(ctx, MemberStatusQuery, ctx.query);
   if (!query) return;
   const members = await deps.admin.memberStatuses(ctx.state.caller.userId, ctx.params['companyId'] ?? '', { notEnrolledOnly: query.filter === 'not_enrolled' });
-  if (members) ctx.body = { members: members.map((m) => ({ ...m, lastMfaAt: m.lastMfaAt === undefined ? null : new Date(m.lastMfaAt).toISOString() })) };
+  if (members) ctx.body = { members: members.map((m) => ({ userId: m.userId, name: m.name, email: m.email, methods: m.methods, lastMfaAt: m.lastMfaAt === undefined ? null : new Date(m.lastMfaAt).toISOString(), mfaAtIdp: m.mfaAtIdp })) };
   else notFound(ctx);
 }
 

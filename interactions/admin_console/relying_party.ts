@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { ACR } from '../../mfa/assurance.ts';
-import { toClientMetadata } from '../../provider/clients.ts';
+import { CONSOLE_CLIENT_ID, toClientMetadata } from '../../provider/clients.ts';
 import type { LoginState } from './session.ts';
 
 /**
@@ -10,7 +10,6 @@ import type { LoginState } from './session.ts';
  * admins, MFA included. It is a confidential first-party client; its secret is derived from the
  * first COOKIE_KEYS key, so every instance sharing the keys shares it and nobody configures it.
  */
-export const CONSOLE_CLIENT_ID = 'admin-console';
 export const CONSOLE_SCOPE = 'openid email profile';
 
 export function consoleClientSecret(cookieKeys: readonly string[]): string {

@@ -96,7 +96,7 @@ export function adminApiSuite(backend: () => Backend): void {
       assert.equal(saved.status, 200, JSON.stringify(saved.body));
       assert.deepEqual(saved.body, NEW_SETTINGS);
       assert.deepEqual((await api('GET', SETTINGS, { token })).body, NEW_SETTINGS);
-      assert.deepEqual((await running.idp.stores.directory.findCompany('ridge'))?.mfa, { required: true, enforcementDate: '2027-03-01', reverify: '7d' });
+      assert.deepEqual((await running.idp.stores.directory.findCompany('ridge'))?.mfa, { required: true, enforcementDate: '2027-03-01', reverify: '7d', announcements: 1 });
 
       const trail = await api('GET', `${AUDIT}?type=policy.changed`, { token });
       assert.equal(trail.status, 200);

@@ -91,7 +91,7 @@ export function adminConsoleSuite(backend: () => Backend): void {
     assert.match(after.body, /value="2027-03-01"/);
     assert.match(after.body, /<option value="America\/Chicago" selected>/);
     const company = await running.idp.stores.directory.findCompany('ridge');
-    assert.deepEqual(company?.mfa, { required: true, enforcementDate: '2027-03-01', reverify: '7d' });
+    assert.deepEqual(company?.mfa, { required: true, enforcementDate: '2027-03-01', reverify: '7d', announcements: 1 });
     const [event] = (await running.idp.stores.audit.forCompany('ridge', 5)).filter((e) => e.type === 'policy.changed');
     assert.ok(event);
     assert.equal(event.detail?.['adminId'], ADA.id);
