@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { withSealedClientSecrets } from './adapters/sealed_client_secrets.ts';
+import { withEndedSessions } from './adapters/ended_sessions.ts';
 import { memoryStores, redisStores, type Stores } from './adapters/stores.ts';
 import type { Config } from './config/config.ts';
 import { demoClients, demoRoutes } from './interactions/demo/relying_party.ts';
@@ -82,6 +83,11 @@ export interface IdpOptions {
   mailer?: Mailer;
 }
 
+/** The longest a session, grant or token lives (the provider's Grant TTL): how long ended sessions stay recorded. */
+function signInLifetimeSeconds(config: Config): number {
+  return Math.max(config.sessionTtlSeconds, config.refreshTokens.absoluteSeconds);
+}
+
 function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock, events: SecurityEvents, metrics: Metrics, logger: Logger, provider: () => Provider): Mfa {
   const factors = createFactors({
     store: stores.mfaFactors,
@@ -111,7 +117,7 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
     box,
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
-    signIns: signInsOn(provider, stores.oidcAccounts),
+    signIns: signInsOn(provider, stores.oidcAccounts, signInLifetimeSeconds(config)),
   });
 }
 
@@ -153,7 +159,15 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const demo = config.env !== 'production';
   const consoleSecret = consoleClientSecret(config.cookieKeys);
   const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/` });
-  const admin = new CompanyAdmin({ directory: stores.directory, mfa, audit: stores.audit, events, sessions: signInsOn(() => provider, stores.oidcAccounts), notices, clock });
+  const adminSessions = new AdminSessions({ flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
+  const providerSignIns = signInsOn(() => provider, stores.oidcAccounts, signInLifetimeSeconds(config));
+  // An MFA reset ends the user's sessions at the provider and, for an admin, in the console too.
+  const everySession = {
+    async endEverySessionOf(id: string): Promise<void> {
+      await Promise.all([providerSignIns.endEverySessionOf(id), adminSessions.endEveryOneOf(id)]);
+    },
+  };
+  const admin = new CompanyAdmin({ directory: stores.directory, mfa, audit: stores.audit, events, sessions: everySession, notices, clock });
   // Every instance sweeps; the once-only keys keep two sweeps from emailing twice.
   const sweep = setInterval(() => {
     notices.sweep().catch((err: unknown) => {
@@ -164,7 +178,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const provider = createProvider(
     config.issuer,
     {
-      adapter: withSealedClientSecrets(stores.oidcAdapter, box),
+      adapter: withEndedSessions(withSealedClientSecrets(stores.oidcAdapter, box), stores.oidcAccounts),
       findAccount: findAccountIn(stores.directory),
       cookieKeys: config.cookieKeys,
       signingKeys: config.signingKeys,
@@ -219,7 +233,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   provider.use(
     adminConsoleRoutes({
       admin,
-      sessions: new AdminSessions({ flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds }),
+      sessions: adminSessions,
       rp: new ConsoleRelyingParty(config.issuer, consoleSecret),
       clock,
       reauthSeconds: config.admin.reauthSeconds,

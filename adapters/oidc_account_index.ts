@@ -12,6 +12,14 @@ export interface OidcAccountIndex {
   sessionIdsOf(accountId: string): Promise<string[]>;
   /** Ids of the `Grant` records saved for this account and not yet known to have expired. */
   grantIdsOf(accountId: string): Promise<string[]>;
+  /**
+   * Records these sessions (by uid, which stays when a login rotates the session id) as ended, for
+   * `ttlSeconds`: as long as a session, grant or token of theirs could live. See ended_sessions.ts
+   * for why destroying the records is not enough.
+   */
+  endSessions(accountId: string, sessionUids: readonly string[], ttlSeconds: number): Promise<void>;
+  /** Did `endSessions` end this session of the account (and is it still kept)? */
+  sessionEnded(accountId: string, sessionUid: string): Promise<boolean>;
 }
 
 /** The models indexed by account: both carry `accountId` in their payload. */

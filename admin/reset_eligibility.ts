@@ -35,6 +35,18 @@ export interface ResetTarget {
 export type ResetVerdict = { ok: true } | { ok: false; reason: ResetRefusal };
 
 /**
+ * Is `typed` the directory's address `listed` (stored in NFC), forgiving only case and surrounding
+ * spaces? Lower-casing alone would forgive lookalikes too: KELVIN SIGN (U+212A) lower-cases to an
+ * ASCII "k", ANGSTROM SIGN to "å". Those are not in NFC, and neither is another normalization form
+ * of the address, so what was typed must already be in NFC. A U-label typed for an A-label domain
+ * (or back) is another string, and fails as well.
+ */
+export function typedAsListed(typed: string, listed: string): boolean {
+  const address = typed.trim();
+  return address === address.normalize('NFC') && address.toLowerCase() === listed.toLowerCase();
+}
+
+/**
  * May this admin reset this user's MFA in this company? Pure; the rules in the order the support
  * article gives them:
  * - the admin has `admin` on both Company Admin and Directory in this company;

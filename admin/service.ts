@@ -7,7 +7,7 @@ import { mfaAtCompanyIdp, type DeadlineNotices } from './deadline_notices.ts';
 import { applyMfaSettings, deadlineAdvice, type DeadlineAdvice, type MfaSettingsInput } from './mfa_settings.ts';
 import { allows, companyAccess, type CompanyAccess } from './permissions.ts';
 import type { AccountSessions, MemberMfa } from './ports.ts';
-import { mayResetMfa, type ResetRefusal, type ResetTarget } from './reset_eligibility.ts';
+import { mayResetMfa, typedAsListed, type ResetRefusal, type ResetTarget } from './reset_eligibility.ts';
 
 export interface CompanyAdminDeps {
   directory: DirectoryStore;
@@ -174,7 +174,7 @@ export class CompanyAdmin {
     const { directory, mfa } = this.#deps;
     const email = typed.trim();
     const user = await directory.findUserByEmail(email);
-    if (!user || user.email.toLowerCase() !== email.toLowerCase()) return undefined;
+    if (!user || !typedAsListed(email, user.email)) return undefined;
     const [memberships, requirement] = await Promise.all([directory.membershipsOfUser(user.id), mfa.requirementOf(user.id)]);
     return { user, memberships, federation: requirement?.federation };
   }

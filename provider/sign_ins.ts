@@ -4,9 +4,10 @@ import type { SignIns } from '../mfa/service.ts';
 
 /**
  * Ends sign-ins and browser sessions on oidc-provider. `accounts` finds an account's sessions and
- * grants, which oidc-provider itself can only find by id.
+ * grants, which oidc-provider itself can only find by id. `signInLifetimeSeconds` is the longest a
+ * session, grant or token lives (oidc-provider's Grant TTL): how long an ended session stays recorded.
  */
-export function signInsOn(provider: () => Provider, accounts: OidcAccountIndex): SignIns {
+export function signInsOn(provider: () => Provider, accounts: OidcAccountIndex, signInLifetimeSeconds: number): SignIns {
   return {
     /** The session is found by its uid, which stays the same when another tab's sign-in rotates the session id. */
     async end(sessionUid, interactionId) {
@@ -17,22 +18,22 @@ export function signInsOn(provider: () => Provider, accounts: OidcAccountIndex):
 
     /**
      * Sessions go first, so that no browser can get a new grant silently while the grants are being
-     * revoked; the grants are read after that. The index may name records another account has taken
-     * over (a session logged in again as someone else): only those still of this account are ended.
+     * revoked; the grants are read after that. Each session is recorded as ended before it is
+     * destroyed: a request of that session still running would save it again as it ends, and the
+     * record makes it, and what it issues, not found (adapters/ended_sessions.ts). The index may name
+     * records another account has taken over (a session logged in again as someone else): only those
+     * still of this account are ended.
      */
     async endEverySessionOf(accountId) {
       const p = provider();
-      const sessionIds = await accounts.sessionIdsOf(accountId);
-      await Promise.all(sessionIds.map((id) => destroySessionOf(p, accountId, id)));
+      const found = await Promise.all((await accounts.sessionIdsOf(accountId)).map((id) => p.Session.find(id)));
+      const sessions = found.filter((session): session is NonNullable<typeof session> => session?.accountId === accountId);
+      await accounts.endSessions(accountId, sessions.map((session) => session.uid), signInLifetimeSeconds);
+      await Promise.all(sessions.map((session) => session.destroy()));
       const grantIds = await accounts.grantIdsOf(accountId);
       await Promise.all(grantIds.map((id) => revokeGrantOf(p, accountId, id)));
     },
   };
-}
-
-async function destroySessionOf(provider: Provider, accountId: string, sessionId: string): Promise<void> {
-  const session = await provider.Session.find(sessionId);
-  if (session?.accountId === accountId) await session.destroy();
 }
 
 /**

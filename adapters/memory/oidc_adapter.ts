@@ -28,6 +28,8 @@ export class MemoryOidcStorage implements OidcAccountIndex {
   readonly grants = new Map<string, GrantIndex>();
   /** By `<Model>:<accountId>`: the sessions and grants of each account (see OidcAccountIndex). */
   readonly accounts = new Map<string, AccountIndex>();
+  /** By accountId: the uids of its ended sessions, each with the expiry of its mark (OidcAccountIndex). */
+  readonly endedSessions = new Map<string, Map<string, number>>();
   readonly clock: Clock;
 
   constructor(clock: Clock = systemClock) {
@@ -65,6 +67,19 @@ export class MemoryOidcStorage implements OidcAccountIndex {
 
   grantIdsOf(accountId: string): Promise<string[]> {
     return Promise.resolve([...(this.#liveAccountIndex(`Grant:${accountId}`)?.keys() ?? [])]);
+  }
+
+  endSessions(accountId: string, sessionUids: readonly string[], ttlSeconds: number): Promise<void> {
+    const ended = this.endedSessions.get(accountId) ?? new Map<string, number>();
+    const expiresAt = this.clock() + ttlSeconds * 1000;
+    for (const uid of sessionUids) ended.set(uid, Math.max(expiresAt, ended.get(uid) ?? expiresAt));
+    this.endedSessions.set(accountId, ended);
+    return Promise.resolve();
+  }
+
+  sessionEnded(accountId: string, sessionUid: string): Promise<boolean> {
+    const expiresAt = this.endedSessions.get(accountId)?.get(sessionUid);
+    return Promise.resolve(expiresAt !== undefined && expiresAt > this.clock());
   }
 
   #liveAccountIndex(key: string): AccountIndex | undefined {

@@ -39,6 +39,15 @@ local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
 if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('EXPIREAT', KEYS[1], last) end
 return 1`;
 
+/**
+ * Adds session uids (ARGV) to an account's set of ended sessions, and keeps the set for ARGV[1]
+ * seconds at least (an expiry is only ever extended, so an earlier mark is never cut short).
+ */
+const END_SESSIONS = `
+for i = 2, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 1`;
+
 /** The ids of an account's index that have not expired yet, by Redis's clock. */
 const LIVE_IDS = `return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. redis.call('TIME')[1], '+inf')`;
 
@@ -56,6 +65,7 @@ const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', '
  *   {prefix}oidc:<Model>:userCode:<code>   id  (device flow)
  *   {prefix}oidc:grant:<grantId>           SET of model keys, for grant-wide revocation
  *   {prefix}oidc:account:{<accountId>}:<Model>   ZSET of Session / Grant ids by expiry (OidcAccountIndex)
+ *   {prefix}oidc:account:{<accountId>}:ended-sessions  SET of the uids of its ended sessions (OidcAccountIndex)
  * Writes are plain commands (pipelined by node-redis), not scripts, as a login makes many of them;
  * the account index is the exception, one script per save of a session or grant.
  */
@@ -81,10 +91,24 @@ export class RedisOidcAccountIndex implements OidcAccountIndex {
     return this.#liveIds('Grant', accountId);
   }
 
+  async endSessions(accountId: string, sessionUids: readonly string[], ttlSeconds: number): Promise<void> {
+    if (sessionUids.length === 0) return;
+    await this.#redis.eval(END_SESSIONS, { keys: [endedSessionsKey(this.#prefix, accountId)], arguments: [String(Math.max(1, Math.ceil(ttlSeconds))), ...sessionUids] });
+  }
+
+  async sessionEnded(accountId: string, sessionUid: string): Promise<boolean> {
+    return (await this.#redis.sIsMember(endedSessionsKey(this.#prefix, accountId), sessionUid)) === 1;
+  }
+
   async #liveIds(model: string, accountId: string): Promise<string[]> {
     const reply = await this.#redis.eval(LIVE_IDS, { keys: [accountIndexKey(this.#prefix, model, accountId)] });
     return parseRecord(idsReply, reply, `oidc ${model} account index`);
   }
+}
+
+/** The uids of the account's ended sessions (OidcAccountIndex.endSessions), in the account's slot. */
+function endedSessionsKey(oidcPrefix: string, accountId: string): string {
+  return `${oidcPrefix}account:{${accountId}}:ended-sessions`;
 }
 
 /** One account's index of one model; the account id is the hash tag, so its indexes share a slot. */

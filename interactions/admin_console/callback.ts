@@ -12,12 +12,16 @@ import { requestMeta } from '../request_meta.ts';
  * waited for this re-authentication is carried out now, for the same admin only.
  */
 export async function consoleCallback(ctx: Context, deps: ConsoleDeps): Promise<void> {
-  const session = await deps.sessions.load(ctx);
-  const login = session?.record.login;
-  if (!session || !login) {
+  const loaded = await deps.sessions.load(ctx);
+  // The sign-in under way is single use: the session is taken out of the store, so that of two
+  // callbacks of one sign-in (the authorization URL completed twice) only one goes on.
+  const record = loaded?.record.login ? await deps.sessions.take(loaded.id) : undefined;
+  const login = record?.login;
+  if (!loaded || !record || !login || login.state !== loaded.record.login?.state) {
     renderPage(ctx, 'message', { status: 400, title: 'Sign-in expired' }, { message: 'This sign-in has expired or was started in another browser.', action: { href: '/admin', label: 'Sign in again' }, tone: 'error' });
     return;
   }
+  const session = { id: loaded.id, record };
   const error = ctx.query['error'];
   if (typeof error === 'string') {
     await deps.sessions.save(ctx, session.id, { ...session.record, login: undefined, pending: undefined });

@@ -68,11 +68,26 @@ export class AdminSessions {
     if (!parsed.success) return undefined;
     const record = parsed.data;
     const started = record.signedInAt ?? record.createdAt;
-    if (this.#o.clock() - started > this.#o.maxSeconds * 1000) {
+    if (this.#o.clock() - started > this.#o.maxSeconds * 1000 || (await this.#endedSince(record))) {
       await this.#o.flow.delete(key(id));
       return undefined;
     }
     return { id, record };
+  }
+
+  /**
+   * Ends every console session of this user signed in before now (their MFA was reset): the store
+   * has no index of sessions by user, so this is a mark that `load` checks, kept as long as a
+   * console session can last.
+   */
+  async endEveryOneOf(userId: string): Promise<void> {
+    await this.#o.flow.set(endedKey(userId), { at: this.#o.clock() }, this.#o.maxSeconds);
+  }
+
+  async #endedSince(record: AdminSessionRecord): Promise<boolean> {
+    if (record.userId === undefined || record.signedInAt === undefined) return false;
+    const ended = await this.#o.flow.get(endedKey(record.userId));
+    return typeof ended?.['at'] === 'number' && record.signedInAt < ended['at'];
   }
 
   /** A new session (a new id: a sign-in never continues a session id an attacker could have planted). */
@@ -81,6 +96,16 @@ export class AdminSessions {
     const full: AdminSessionRecord = { ...record, csrf: randomBytes(32).toString('base64url'), createdAt: this.#o.clock() };
     await this.save(ctx, id, full);
     return { id, record: full };
+  }
+
+  /**
+   * Takes the record out of the store: of several requests taking one session at once, exactly one
+   * gets it. The callback takes the sign-in under way, so that its pending change runs once even if
+   * two codes of one sign-in come back together.
+   */
+  async take(id: string): Promise<AdminSessionRecord | undefined> {
+    const parsed = SessionRecord.safeParse(await this.#o.flow.take(key(id)));
+    return parsed.success ? parsed.data : undefined;
   }
 
   async save(ctx: Context, id: string, record: AdminSessionRecord): Promise<void> {
@@ -114,4 +139,8 @@ export function parsePending(value: unknown): PendingAction | undefined {
 
 function key(id: string): string {
   return `admin-session:${createHash('sha256').update(id).digest('base64url')}`;
+}
+
+function endedKey(userId: string): string {
+  return `admin-sessions-ended:${userId}`;
 }

@@ -62,6 +62,16 @@ export function oidcAccountIndexContract(make: () => Promise<IndexedOidcStorage>
     for (const id of await s.accounts.grantIdsOf('usr_a')) assert.equal(await s.adapter('Grant').find(id), undefined);
   });
 
+  it('records ended sessions by uid, per account; adding more keeps the earlier ones', async () => {
+    assert.equal(await s.accounts.sessionEnded('usr_a', 'uid-1'), false);
+    await s.accounts.endSessions('usr_a', ['uid-1', 'uid-2'], 3600);
+    await s.accounts.endSessions('usr_a', [], 3600);
+    await s.accounts.endSessions('usr_a', ['uid-3'], 60);
+    const ended = await Promise.all(['uid-1', 'uid-2', 'uid-3', 'uid-4'].map((uid) => s.accounts.sessionEnded('usr_a', uid)));
+    assert.deepEqual(ended, [true, true, true, false]);
+    assert.equal(await s.accounts.sessionEnded('usr_b', 'uid-1'), false, 'another account’s session of that uid is not ended');
+  });
+
   it('keeps listing a session saved without expiry', async () => {
     await s.adapter('Session').upsert('forever', { uid: 'uid-f', accountId: 'usr_a' });
     await s.adapter('Session').upsert('s1', { uid: 'uid-1', accountId: 'usr_a' }, 60);

@@ -45,7 +45,7 @@ onEachBackend('ending every session of an account', (backend) => {
   }
 
   function endEverySessionOf(accountId: string): Promise<void> {
-    return signInsOn(() => running.idp.app, running.idp.stores.oidcAccounts).endEverySessionOf(accountId);
+    return signInsOn(() => running.idp.app, running.idp.stores.oidcAccounts, 24 * 3600).endEverySessionOf(accountId);
   }
 
   async function authorizationUrl(client: TestClient): Promise<URL> {
