@@ -7,6 +7,7 @@ import { connectRedis } from '../../adapters/redis/client.ts';
 import { redisOidcAdapterFactory } from '../../adapters/redis/oidc_adapter.ts';
 import { hashPassword, verifyPassword } from '../../directory/passwords.ts';
 import { toClientMetadata } from '../../provider/clients.ts';
+import { SCOPES } from '../../provider/scopes.ts';
 import { readSeedFile } from '../../seed/import.ts';
 
 const env = (name: string): string => {
@@ -27,6 +28,8 @@ const provider = new Provider(issuer, {
   jwks: JSON.parse(env('SIGNING_KEYS')) as { keys: Record<string, unknown>[] },
   cookies: { keys: env('COOKIE_KEYS').split(',') },
   pkce: { required: () => true },
+  // The same scopes as ours: a client's `scope` metadata may name only scopes the provider knows.
+  scopes: [...SCOPES],
   responseTypes: ['code'],
   features: { devInteractions: { enabled: false }, resourceIndicators: { enabled: false } },
   claims: { openid: ['sub', 'acr', 'amr', 'auth_time'] },
