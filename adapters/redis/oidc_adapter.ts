@@ -70,7 +70,35 @@ const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', '
  * the account index is the exception, one script per save of a session or grant.
  */
 export function redisOidcAdapterFactory(redis: RedisClient, prefix: string): AdapterFactory {
-  return (name: string) => new RedisOidcAdapter(redis, `${prefix}oidc:`, name);
+  const indexed = new IndexedRecently();
+  return (name: string) => new RedisOidcAdapter(redis, `${prefix}oidc:`, name, indexed);
+}
+
+/**
+ * What this process has put in the account index lately: a session is saved on most requests of a
+ * sign-in, with the same account and expiry, and indexing it again would change nothing. Only a new
+ * id, another account or a later expiry runs the script. Bounded: when full it starts afresh, which
+ * costs one script per record, never correctness (indexing is idempotent).
+ */
+class IndexedRecently {
+  static readonly MAX = 50_000;
+  readonly #entries = new Map<string, { accountId: string; expiresAt: number }>();
+
+  /** True when the record must be (re)indexed; remembers it as indexed. */
+  needs(model: string, id: string, accountId: string, expiresIn: number | undefined): boolean {
+    const key = `${model}:${id}`;
+    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+    const known = this.#entries.get(key);
+    // A second of slack: the same expiry computed a moment later is the same expiry.
+    if (known?.accountId === accountId && expiresAt <= known.expiresAt + 1000) return false;
+    if (this.#entries.size >= IndexedRecently.MAX) this.#entries.clear();
+    this.#entries.set(key, { accountId, expiresAt });
+    return true;
+  }
+
+  forget(model: string, id: string): void {
+    this.#entries.delete(`${model}:${id}`);
+  }
 }
 
 /** The sessions and grants of each account, as the adapters above record them. */
@@ -120,11 +148,13 @@ class RedisOidcAdapter implements Adapter {
   readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #name: string;
+  readonly #indexed: IndexedRecently;
 
-  constructor(redis: RedisClient, prefix: string, name: string) {
+  constructor(redis: RedisClient, prefix: string, name: string, indexed: IndexedRecently) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#name = name;
+    this.#indexed = indexed;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -145,7 +175,7 @@ class RedisOidcAdapter implements Adapter {
       if (expiresIn) writes.push(this.#redis.expire(grantKey, expiresIn, 'NX'), this.#redis.expire(grantKey, expiresIn, 'GT'));
       else writes.push(this.#redis.persist(grantKey));
     }
-    if (payload.accountId && ACCOUNT_INDEXED_MODELS.has(this.#name)) {
+    if (payload.accountId && ACCOUNT_INDEXED_MODELS.has(this.#name) && this.#indexed.needs(this.#name, id, payload.accountId, expiresIn)) {
       const indexKey = accountIndexKey(this.#prefix, this.#name, payload.accountId);
       writes.push(this.#redis.eval(INDEX_BY_ACCOUNT, { keys: [indexKey], arguments: [id, expiresIn ? String(expiresIn) : ''] }));
     }
@@ -187,6 +217,7 @@ class RedisOidcAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     const key = this.#key(id);
+    this.#indexed.forget(this.#name, id);
     await this.#redis.del([key, `${key}:consumed`]);
   }
 
