@@ -44,8 +44,9 @@ import { UpstreamClients } from './sso/upstream.ts';
 import { CompanyAdmin } from './admin/service.ts';
 import { DeadlineNotices } from './admin/deadline_notices.ts';
 import { adminConsoleRoutes } from './interactions/admin_console/routes.ts';
-import { AdminSessions } from './interactions/admin_console/session.ts';
-import { ConsoleRelyingParty, consoleClient, consoleClientSecret } from './interactions/admin_console/relying_party.ts';
+import { FirstPartySessions } from './interactions/first_party/session.ts';
+import { FirstPartyRelyingParty, firstPartyClient, firstPartyClientSecret } from './interactions/first_party/relying_party.ts';
+import { ADMIN_CONSOLE } from './interactions/admin_console/context.ts';
 import { adminApiRoutes } from './interactions/admin_api/routes.ts';
 
 export const DEMO_SEED_FILE = join(import.meta.dirname, 'seed', 'demo.json');
@@ -157,9 +158,9 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   });
 
   const demo = config.env !== 'production';
-  const consoleSecret = consoleClientSecret(config.cookieKeys);
+  const consoleSecret = firstPartyClientSecret(config.cookieKeys, ADMIN_CONSOLE.clientId);
   const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/` });
-  const adminSessions = new AdminSessions({ flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
+  const adminSessions = new FirstPartySessions({ site: ADMIN_CONSOLE, flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
   const providerSignIns = signInsOn(() => provider, stores.oidcAccounts, signInLifetimeSeconds(config));
   // An MFA reset ends the user's sessions at the provider and, for an admin, in the console too.
   const everySession = {
@@ -184,7 +185,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
       // The admin console is a client of ours in every environment; the demo apps only outside production.
-      staticClients: [consoleClient(config.issuer, consoleSecret), ...(demo ? demoClients(config.issuer) : [])],
+      staticClients: [firstPartyClient(config.issuer, ADMIN_CONSOLE, consoleSecret), ...(demo ? demoClients(config.issuer) : [])],
       pages: { renderError, logout: logoutPages },
       mfaDecision: (ctx) => {
         const { session } = ctx.oidc;
@@ -234,7 +235,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     adminConsoleRoutes({
       admin,
       sessions: adminSessions,
-      rp: new ConsoleRelyingParty(config.issuer, consoleSecret),
+      site: ADMIN_CONSOLE,
+      rp: new FirstPartyRelyingParty(config.issuer, ADMIN_CONSOLE, consoleSecret),
       clock,
       reauthSeconds: config.admin.reauthSeconds,
       logger,

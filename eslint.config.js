@@ -44,9 +44,9 @@ export default tseslint.config(
   layer(['provider/**/*.ts', 'seed/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB, RP]),
   layer(['adapters/**/*.ts'], [KOA, EJS, WEB, RP]),
   layer(['views/**/*.ts'], [KOA, REDIS, SMTP, WEB, RP]),
-  layer(['interactions/**/*.ts', 'app.ts', 'server.ts'], [REDIS, SMTP, EJS, RP], ['interactions/demo/**', 'interactions/admin_console/relying_party.ts']),
+  layer(['interactions/**/*.ts', 'app.ts', 'server.ts'], [REDIS, SMTP, EJS, RP], ['interactions/demo/**', 'interactions/first_party/relying_party.ts']),
   // The demo app and the admin console are relying parties of ours, written with the same library.
-  layer(['interactions/demo/**/*.ts', 'interactions/admin_console/relying_party.ts'], [REDIS, SMTP, EJS]),
+  layer(['interactions/demo/**/*.ts', 'interactions/first_party/relying_party.ts'], [REDIS, SMTP, EJS]),
   {
     files: ['test/**/*.ts'],
     rules: {

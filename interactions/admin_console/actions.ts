@@ -1,14 +1,8 @@
 import type { RequestMeta } from '../../audit/security_events.ts';
 import { RESET_REFUSAL_MESSAGES } from '../../admin/reset_eligibility.ts';
+import type { ActionOutcome } from '../first_party/context.ts';
 import type { ConsoleDeps } from './context.ts';
-import type { PendingAction } from './session.ts';
-
-/** What a change did: the page to show next, and what it says there. */
-export interface ActionOutcome {
-  status: 'done' | 'refused' | 'not_found';
-  redirect: string;
-  notice: { tone: 'ok' | 'error'; text: string };
-}
+import { PendingAction } from './pending.ts';
 
 /** Carries out a console change, straight from its form or after the re-authentication it waited for. */
 export async function runAction(deps: ConsoleDeps, adminId: string, action: PendingAction, meta: RequestMeta): Promise<ActionOutcome> {
@@ -23,6 +17,12 @@ export async function runAction(deps: ConsoleDeps, adminId: string, action: Pend
   if (!result) return notFound();
   if (!result.ok) return { status: 'refused', redirect: `${base}/reset`, notice: { tone: 'error', text: RESET_REFUSAL_MESSAGES[result.reason] } };
   return { status: 'done', redirect: `${base}/reset`, notice: { tone: 'ok', text: `MFA was reset for ${result.user.email}. They must set up MFA again the next time they sign in.` } };
+}
+
+/** The change a re-authentication waited for, as the session kept it. */
+export async function runPendingAction(deps: ConsoleDeps, adminId: string, pending: unknown, meta: RequestMeta): Promise<ActionOutcome> {
+  const parsed = PendingAction.safeParse(pending);
+  return parsed.success ? runAction(deps, adminId, parsed.data, meta) : notFound();
 }
 
 function notFound(): ActionOutcome {

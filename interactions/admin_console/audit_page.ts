@@ -15,7 +15,7 @@ export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise
   const entry = await companyOfRequest(ctx, deps);
   if (!entry) return;
   const companyId = entry.company.id;
-  const adminId = ctx.state.admin.record.userId;
+  const adminId = ctx.state.signedIn.record.userId;
   const parsed = AuditFilters.safeParse(ctx.query);
   const filters = parsed.success ? parsed.data : { format: 'html' as const };
   const error = parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'Invalid filter.');

@@ -1,28 +1,21 @@
-import type { RouterContext } from '@koa/router';
-import type { Logger } from 'pino';
+import { CONSOLE_CLIENT_ID } from '../../provider/clients.ts';
 import type { CompanyAdmin } from '../../admin/service.ts';
-import type { Clock } from '../../lib/clock.ts';
-import type { ConsoleRelyingParty } from './relying_party.ts';
-import type { AdminSessionRecord, AdminSessions } from './session.ts';
+import type { FirstPartyDeps } from '../first_party/context.ts';
+import type { FirstPartySite } from '../first_party/site.ts';
 
-export interface ConsoleDeps {
+export type { FirstPartyContext as ConsoleContext } from '../first_party/context.ts';
+
+/** The company admin console: a first-party site that always asks for MFA. */
+export const ADMIN_CONSOLE: FirstPartySite = {
+  basePath: '/admin',
+  clientId: CONSOLE_CLIENT_ID,
+  clientName: 'Company Admin',
+  cookie: 'admin_session',
+  storeKey: 'admin-session',
+  requireMfa: true,
+  label: 'the admin console',
+};
+
+export interface ConsoleDeps extends FirstPartyDeps {
   admin: CompanyAdmin;
-  sessions: AdminSessions;
-  rp: ConsoleRelyingParty;
-  clock: Clock;
-  /** A change needs an authentication younger than this (ADMIN_REAUTH_SECONDS). */
-  reauthSeconds: number;
-  logger: Logger;
 }
-
-/** The signed-in admin of a console request. */
-export interface SignedInAdmin {
-  sessionId: string;
-  record: AdminSessionRecord & { userId: string; authTime: number };
-}
-
-export interface ConsoleState {
-  admin: SignedInAdmin;
-}
-
-export type ConsoleContext = RouterContext<ConsoleState>;

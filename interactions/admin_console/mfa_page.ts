@@ -8,7 +8,7 @@ import { requestMeta } from '../request_meta.ts';
 import { runAction } from './actions.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
 import { SettingsForm } from './forms.ts';
-import { checkCsrf, freshOrReauthenticate } from './guard.ts';
+import { freshOrReauthenticate } from '../first_party/guard.ts';
 import { companyOfRequest, csvResponse, renderConsole } from './render.ts';
 
 const METHOD_NAMES: Record<string, string> = { totp: 'App', sms: 'SMS' };
@@ -19,7 +19,7 @@ export async function showMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): P
   if (!entry) return;
   const companyId = entry.company.id;
   const notEnrolledOnly = ctx.query['filter'] === 'not_enrolled';
-  const members = (await deps.admin.memberStatuses(ctx.state.admin.record.userId, companyId, { notEnrolledOnly })) ?? [];
+  const members = (await deps.admin.memberStatuses(ctx.state.signedIn.record.userId, companyId, { notEnrolledOnly })) ?? [];
   if (ctx.query['format'] === 'csv') {
     const rows = members.map((m) => [m.name, m.email, methodsText(m), lastMfaText(m, entry), m.mfaAtIdp ? 'yes' : 'no']);
     csvResponse(ctx, `mfa-status-${companyId}.csv`, toCsv(['Name', 'Email', 'Methods', 'Last MFA sign-in', 'MFA at company IdP'], rows));
@@ -30,11 +30,10 @@ export async function showMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): P
 
 /** POST …/security/mfa: Save. */
 export async function saveMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  if (!checkCsrf(ctx)) return;
   const entry = await companyOfRequest(ctx, deps);
   if (!entry) return;
   const companyId = entry.company.id;
-  const adminId = ctx.state.admin.record.userId;
+  const adminId = ctx.state.signedIn.record.userId;
   if (entry.access !== 'manage') {
     renderPage(ctx, 'message', { status: 403, title: 'Read-only access' }, { message: "Changing MFA settings needs 'Admin' permissions on both the Company Admin and Directory tools.", tone: 'error' });
     return;
@@ -47,7 +46,7 @@ export async function saveMfaSettings(ctx: ConsoleContext, deps: ConsoleDeps): P
   const action = { kind: 'settings' as const, companyId, input: form.value };
   if (!(await freshOrReauthenticate(ctx, deps, action, ctx.path))) return;
   const outcome = await runAction(deps, adminId, action, requestMeta(ctx));
-  await deps.sessions.save(ctx, ctx.state.admin.sessionId, { ...ctx.state.admin.record, notice: outcome.notice });
+  await deps.sessions.save(ctx, ctx.state.signedIn.sessionId, { ...ctx.state.signedIn.record, notice: outcome.notice });
   ctx.status = 303;
   ctx.redirect(outcome.redirect);
 }

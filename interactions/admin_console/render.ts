@@ -7,7 +7,7 @@ import type { ConsoleContext, ConsoleDeps } from './context.ts';
  * the last change left (shown once).
  */
 export async function renderConsole(ctx: ConsoleContext, deps: ConsoleDeps, view: string, title: string, data: Record<string, unknown>, options: { status?: number; company?: AdminCompany } = {}): Promise<void> {
-  const { record, sessionId } = ctx.state.admin;
+  const { record, sessionId } = ctx.state.signedIn;
   const notice = record.notice;
   if (notice) await deps.sessions.save(ctx, sessionId, { ...record, notice: undefined });
   renderPage(ctx, view, { title, status: options.status ?? 200 }, { wide: true, csrf: record.csrf, notice, company: options.company, ...data });
@@ -26,7 +26,7 @@ export function csvResponse(ctx: ConsoleContext, filename: string, csv: string):
  * (a company they may not see is answered like one that does not exist) and undefined returned.
  */
 export async function companyOfRequest(ctx: ConsoleContext, deps: ConsoleDeps): Promise<AdminCompany | undefined> {
-  const entry = await deps.admin.company(ctx.state.admin.record.userId, String(ctx.params['companyId']));
+  const entry = await deps.admin.company(ctx.state.signedIn.record.userId, String(ctx.params['companyId']));
   if (!entry) companyNotFound(ctx);
   return entry;
 }

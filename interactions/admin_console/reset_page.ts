@@ -3,7 +3,7 @@ import { requestMeta } from '../request_meta.ts';
 import { runAction } from './actions.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
 import { ResetForm } from './forms.ts';
-import { checkCsrf, freshOrReauthenticate } from './guard.ts';
+import { freshOrReauthenticate } from '../first_party/guard.ts';
 import { companyOfRequest, renderConsole } from './render.ts';
 
 /** GET …/security/mfa/reset: Reset MFA for Users. Viewers see the page; only managers may reset. */
@@ -15,11 +15,10 @@ export async function showReset(ctx: ConsoleContext, deps: ConsoleDeps): Promise
 
 /** POST …/security/mfa/reset: the eligibility checklist, then the reset (admin/service.ts). */
 export async function submitReset(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  if (!checkCsrf(ctx)) return;
   const entry = await companyOfRequest(ctx, deps);
   if (!entry) return;
   const companyId = entry.company.id;
-  const adminId = ctx.state.admin.record.userId;
+  const adminId = ctx.state.signedIn.record.userId;
   const form = readForm(ctx, ResetForm);
   if (!form.ok) {
     await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: '', error: form.message }, { company: entry, status: 400 });
@@ -33,7 +32,7 @@ export async function submitReset(ctx: ConsoleContext, deps: ConsoleDeps): Promi
     await renderConsole(ctx, deps, 'admin/mfa_reset', 'Reset MFA for Users', { canManage: entry.access === 'manage', email: form.value.email, error: outcome.notice.text }, { company: entry, status: 422 });
     return;
   }
-  await deps.sessions.save(ctx, ctx.state.admin.sessionId, { ...ctx.state.admin.record, notice: outcome.notice });
+  await deps.sessions.save(ctx, ctx.state.signedIn.sessionId, { ...ctx.state.signedIn.record, notice: outcome.notice });
   ctx.status = 303;
   ctx.redirect(outcome.redirect);
 }

@@ -1,11 +1,10 @@
-import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { renderPage } from '../render.ts';
-import { formBody } from '../forms.ts';
+import { requestMeta } from '../request_meta.ts';
+import { firstPartyRoutes } from '../first_party/routes.ts';
+import type { FirstPartyContext } from '../first_party/context.ts';
+import { runPendingAction } from './actions.ts';
 import { showAudit } from './audit_page.ts';
-import { consoleCallback, consoleLogout } from './callback.ts';
-import type { ConsoleContext, ConsoleDeps, ConsoleState } from './context.ts';
-import { checkCsrf, requireAdmin } from './guard.ts';
+import type { ConsoleDeps } from './context.ts';
 import { saveMfaSettings, showMfaSettings } from './mfa_page.ts';
 import { renderConsole } from './render.ts';
 import { showReset, submitReset } from './reset_page.ts';
@@ -14,44 +13,28 @@ const COMPANY = '/companies/:companyId';
 
 /**
  * The company admin console under /admin (Company Admin › Security Settings › MFA, and the audit
- * trail). The sign-in pages are open; every other page needs a signed-in admin (guard.ts), and each
+ * trail), a first-party site (first_party/): every page needs a signed-in admin with MFA, and each
  * company page checks the admin's access to that company (admin/service.ts).
  */
-export function adminConsoleRoutes(deps: ConsoleDeps): Middleware {
-  const open = new Router({ prefix: '/admin' });
-  open.get('/callback', (ctx) => consoleCallback(ctx, deps));
-  open.get('/signed-out', (ctx) => {
-    renderPage(ctx, 'message', { title: 'Signed out' }, { message: 'You have signed out of the admin console.', action: { href: '/admin', label: 'Sign in again' } });
+export function adminConsoleRoutes(base: Omit<ConsoleDeps, 'runPending'>): Middleware {
+  const deps: ConsoleDeps = { ...base, runPending: (ctx, adminId, pending) => runPendingAction(deps, adminId, pending, requestMeta(ctx)) };
+  return firstPartyRoutes(deps, {
+    get: {
+      '/': companyList,
+      [`${COMPANY}/security/mfa`]: showMfaSettings,
+      [`${COMPANY}/security/mfa/reset`]: showReset,
+      [`${COMPANY}/audit`]: showAudit,
+    },
+    post: {
+      [`${COMPANY}/security/mfa`]: saveMfaSettings,
+      [`${COMPANY}/security/mfa/reset`]: submitReset,
+    },
   });
-
-  const console = new Router<ConsoleState>({ prefix: '/admin' });
-  console.use(requireAdmin(deps));
-  const post = (path: string, handle: (ctx: ConsoleContext, deps: ConsoleDeps) => Promise<void>): void => {
-    console.post(path, (ctx) => formBody(ctx, () => handle(ctx, deps)));
-  };
-  console.get('/', (ctx) => companyList(ctx, deps));
-  console.get(`${COMPANY}/security/mfa`, (ctx) => showMfaSettings(ctx, deps));
-  post(`${COMPANY}/security/mfa`, saveMfaSettings);
-  console.get(`${COMPANY}/security/mfa/reset`, (ctx) => showReset(ctx, deps));
-  post(`${COMPANY}/security/mfa/reset`, submitReset);
-  console.get(`${COMPANY}/audit`, (ctx) => showAudit(ctx, deps));
-  post('/logout', async (ctx) => {
-    if (!checkCsrf(ctx)) return;
-    await consoleLogout(ctx, deps, ctx.state.admin.sessionId, ctx.state.admin.record.idToken);
-  });
-
-  // @koa/router types its middleware for its own context; Koa calls it with a plain one.
-  const routes = [open.routes(), console.routes()] as Middleware[];
-  const [first, second] = routes as [Middleware, Middleware];
-  return async (ctx, next) => {
-    if (ctx.path === '/admin' || ctx.path.startsWith('/admin/')) await first(ctx, () => second(ctx, next) as Promise<void>);
-    else await next();
-  };
 }
 
 /** /admin: the admin's companies; with exactly one, straight to its MFA tab. */
-async function companyList(ctx: ConsoleContext, deps: ConsoleDeps): Promise<void> {
-  const companies = await deps.admin.companiesOf(ctx.state.admin.record.userId);
+async function companyList(ctx: FirstPartyContext, deps: ConsoleDeps): Promise<void> {
+  const companies = await deps.admin.companiesOf(ctx.state.signedIn.record.userId);
   const [only] = companies;
   if (companies.length === 1 && only) {
     ctx.redirect(`/admin/companies/${encodeURIComponent(only.company.id)}/security/mfa`);
