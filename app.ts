@@ -47,9 +47,14 @@ import { adminConsoleRoutes } from './interactions/admin_console/routes.ts';
 import { FirstPartySessions } from './interactions/first_party/session.ts';
 import { FirstPartyRelyingParty, firstPartyClient, firstPartyClientSecret } from './interactions/first_party/relying_party.ts';
 import { ADMIN_CONSOLE } from './interactions/admin_console/context.ts';
+import { ACCOUNT_SITE } from './interactions/account/context.ts';
+import { accountRoutes } from './interactions/account/routes.ts';
+import { continueAfterSignIn } from './interactions/account/step_up.ts';
 import { adminApiRoutes } from './interactions/admin_api/routes.ts';
 
 export const DEMO_SEED_FILE = join(import.meta.dirname, 'seed', 'demo.json');
+/** Password & Security: a change needs the password, and MFA, proved within the last 15 minutes. */
+const STEP_UP_SECONDS = 15 * 60;
 /** How often each instance looks for deadline reminders due (they go out on the day, in the company's zone). */
 const DEADLINE_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 /** How often each instance looks for email due (retries, and jobs a crashed instance left). */
@@ -159,13 +164,15 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
 
   const demo = config.env !== 'production';
   const consoleSecret = firstPartyClientSecret(config.cookieKeys, ADMIN_CONSOLE.clientId);
+  const accountSecret = firstPartyClientSecret(config.cookieKeys, ACCOUNT_SITE.clientId);
+  const accountSessions = new FirstPartySessions({ site: ACCOUNT_SITE, flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
   const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/` });
   const adminSessions = new FirstPartySessions({ site: ADMIN_CONSOLE, flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
   const providerSignIns = signInsOn(() => provider, stores.oidcAccounts, signInLifetimeSeconds(config));
   // An MFA reset ends the user's sessions at the provider and, for an admin, in the console too.
   const everySession = {
     async endEverySessionOf(id: string): Promise<void> {
-      await Promise.all([providerSignIns.endEverySessionOf(id), adminSessions.endEveryOneOf(id)]);
+      await Promise.all([providerSignIns.endEverySessionOf(id), adminSessions.endEveryOneOf(id), accountSessions.endEveryOneOf(id)]);
     },
   };
   const admin = new CompanyAdmin({ directory: stores.directory, mfa, audit: stores.audit, events, sessions: everySession, notices, clock });
@@ -185,7 +192,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       signingKeys: config.signingKeys,
       sessionTtlSeconds: config.sessionTtlSeconds,
       // The admin console is a client of ours in every environment; the demo apps only outside production.
-      staticClients: [firstPartyClient(config.issuer, ADMIN_CONSOLE, consoleSecret), ...(demo ? demoClients(config.issuer) : [])],
+      staticClients: [firstPartyClient(config.issuer, ADMIN_CONSOLE, consoleSecret), firstPartyClient(config.issuer, ACCOUNT_SITE, accountSecret), ...(demo ? demoClients(config.issuer) : [])],
       pages: { renderError, logout: logoutPages },
       mfaDecision: (ctx) => {
         const { session } = ctx.oidc;
@@ -240,6 +247,23 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       clock,
       reauthSeconds: config.admin.reauthSeconds,
       logger,
+    }),
+  );
+  provider.use(
+    accountRoutes({
+      site: ACCOUNT_SITE,
+      sessions: accountSessions,
+      rp: new FirstPartyRelyingParty(config.issuer, ACCOUNT_SITE, accountSecret),
+      clock,
+      reauthSeconds: STEP_UP_SECONDS,
+      stepUpSeconds: STEP_UP_SECONDS,
+      logger,
+      directory: stores.directory,
+      throttle: interactionDeps.throttle,
+      mfa,
+      store: stores.mfaFactors,
+      audit: stores.audit,
+      runPending: (_ctx, _userId, pending) => Promise.resolve(continueAfterSignIn(pending)),
     }),
   );
   provider.use(adminApiRoutes({ admin, provider, directory: stores.directory, clock, reauthSeconds: config.admin.reauthSeconds, issuer: config.issuer }));

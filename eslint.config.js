@@ -39,7 +39,7 @@ export default tseslint.config(
       ],
     },
   },
-  layer(['mfa/**/*.ts', 'directory/**/*.ts', 'audit/**/*.ts', 'config/**/*.ts', 'lib/**/*.ts', 'sso/**/*.ts', 'notify/**/*.ts', 'admin/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB, ADAPTERS, OUTER, RP], ['sso/upstream.ts']),
+  layer(['mfa/**/*.ts', 'directory/**/*.ts', 'audit/**/*.ts', 'config/**/*.ts', 'lib/**/*.ts', 'sso/**/*.ts', 'notify/**/*.ts', 'admin/**/*.ts', 'self_service/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB, ADAPTERS, OUTER, RP], ['sso/upstream.ts']),
   layer(['sso/upstream.ts'], [KOA, REDIS, SMTP, EJS, WEB, ADAPTERS, OUTER]),
   layer(['provider/**/*.ts', 'seed/**/*.ts'], [KOA, REDIS, SMTP, EJS, WEB, RP]),
   layer(['adapters/**/*.ts'], [KOA, EJS, WEB, RP]),

@@ -94,7 +94,7 @@ export interface Factors {
 
 export function createFactors(deps: FactorDeps): Factors {
   const methods: MfaMethod<MethodId>[] = METHODS.map((m) => m.create(deps));
-  const recoveryCode = new RecoveryCodeFactor(deps.store);
+  const recoveryCode = new RecoveryCodeFactor(deps.store, deps.clock);
   const byId = new Map(methods.map((m) => [m.id, m]));
   return {
     methods,

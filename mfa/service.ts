@@ -110,6 +110,18 @@ export class Mfa {
     return this.methods.filter((method) => method.isEnrolled(factors)).map((method) => method.id);
   }
 
+  /**
+   * What a re-verification outside a sign-in may offer (Password & Security): the methods the
+   * account may use now, in the registry's order, the preferred one and the chooser's hints.
+   */
+  async verificationOptions(userId: string): Promise<{ user: User; requirement: MfaRequirement; methods: MethodId[]; preferred: MethodId | undefined; hints: Partial<Record<MethodId, string>> } | undefined> {
+    const account = await this.#account(userId);
+    if (!account) return undefined;
+    const hints: Partial<Record<MethodId, string>> = {};
+    for (const id of account.usable) hints[id] = this.method(id).hint(account.factors);
+    return { user: account.user, requirement: account.requirement, methods: account.usable, preferred: account.factors.preferred, hints };
+  }
+
   /** What the policy asks of this user now (the refresh-token check asks it). */
   async requirementOf(userId: string): Promise<MfaRequirement | undefined> {
     return (await this.#account(userId))?.requirement;

@@ -38,6 +38,8 @@ export interface FactorState {
   recoveringSession: string | undefined;
   /** The account holds an unused recovery code. */
   recoveryCode: boolean;
+  /** When that code was issued (epoch ms); undefined for codes stored before this was recorded. */
+  recoveryCodeIssuedAt: number | undefined;
 }
 
 export interface MfaFactorStore {
@@ -50,8 +52,8 @@ export interface MfaFactorStore {
    * (or any earlier code) works once, even when two requests race.
    */
   claimTotpStep(userId: string, timeStep: number): Promise<boolean>;
-  /** Stores the one recovery code's hash, voiding the previous code. */
-  setRecoveryCodeHash(userId: string, hash: string): Promise<void>;
+  /** Stores the one recovery code's hash and when it was issued, voiding the previous code. */
+  setRecoveryCodeHash(userId: string, hash: string, issuedAt?: number): Promise<void>;
   hasRecoveryCode(userId: string): Promise<boolean>;
   removeRecoveryCode(userId: string): Promise<void>;
   /** Atomically removes the recovery code if `hash` matches: true for exactly one caller. */

@@ -7,6 +7,7 @@ interface UserFactors {
   phone?: PhoneRecord;
   totpStep?: number;
   recoveryHash?: string;
+  recoveryAt?: number;
   preferred?: MethodId;
   version?: number;
   recoveringSession?: string;
@@ -47,8 +48,10 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(true);
   }
 
-  setRecoveryCodeHash(userId: string, hash: string): Promise<void> {
-    this.#of(userId).recoveryHash = hash;
+  setRecoveryCodeHash(userId: string, hash: string, issuedAt?: number): Promise<void> {
+    const factors = this.#of(userId);
+    factors.recoveryHash = hash;
+    factors.recoveryAt = issuedAt;
     return Promise.resolve();
   }
 
@@ -57,7 +60,9 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
   }
 
   removeRecoveryCode(userId: string): Promise<void> {
-    delete this.#of(userId).recoveryHash;
+    const factors = this.#of(userId);
+    delete factors.recoveryHash;
+    delete factors.recoveryAt;
     return Promise.resolve();
   }
 
@@ -65,6 +70,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     const factors = this.#users.get(userId);
     if (factors?.recoveryHash === undefined || factors.recoveryHash !== hash) return Promise.resolve(false);
     delete factors.recoveryHash;
+    delete factors.recoveryAt;
     return Promise.resolve(true);
   }
 
@@ -94,6 +100,7 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
       version: factors?.version ?? 0,
       recoveringSession: factors?.recoveringSession,
       recoveryCode: factors?.recoveryHash !== undefined,
+      recoveryCodeIssuedAt: factors?.recoveryHash !== undefined ? factors.recoveryAt : undefined,
     });
   }
 

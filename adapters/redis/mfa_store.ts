@@ -14,7 +14,7 @@ return 1`;
 /** Removes the recovery code if it matches: exactly one caller wins. */
 const CONSUME_RECOVERY = `
 if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'recovery')
+  redis.call('HDEL', KEYS[1], 'recovery', 'recovery_at')
   return 1
 end
 return 0`;
@@ -74,7 +74,7 @@ const LOCK_STATE_TTL_SECONDS = 24 * 3600;
 
 /**
  * MFA data in Redis. All of a user's factors live in one hash, so each script touches one key:
- *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), preferred,
+ *   {prefix}mfa:{u:<id>}:factors   HASH totp (JSON, sealed secret), totp_step, phone (JSON), recovery (SHA-256), recovery_at (ms), preferred,
  *                                  version (compare-and-set token of enrollment), recovering_session
  *   {prefix}sms:<key>              HASH hash, expiresAt, checks (one sent code), TTL = its validity
  *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
@@ -106,8 +106,12 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return (await this.#redis.eval(CLAIM_STEP, { keys: [this.#key(userId)], arguments: [String(timeStep)] })) === 1;
   }
 
-  async setRecoveryCodeHash(userId: string, hash: string): Promise<void> {
-    await this.#redis.hSet(this.#key(userId), 'recovery', hash);
+  async setRecoveryCodeHash(userId: string, hash: string, issuedAt?: number): Promise<void> {
+    if (issuedAt === undefined) {
+      await this.#redis.multi().hSet(this.#key(userId), 'recovery', hash).hDel(this.#key(userId), 'recovery_at').exec();
+      return;
+    }
+    await this.#redis.hSet(this.#key(userId), { recovery: hash, recovery_at: String(issuedAt) });
   }
 
   async hasRecoveryCode(userId: string): Promise<boolean> {
@@ -115,7 +119,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async removeRecoveryCode(userId: string): Promise<void> {
-    await this.#redis.hDel(this.#key(userId), 'recovery');
+    await this.#redis.hDel(this.#key(userId), ['recovery', 'recovery_at']);
   }
 
   async consumeRecoveryCode(userId: string, hash: string): Promise<boolean> {
@@ -136,7 +140,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async factorsOf(userId: string): Promise<FactorState> {
-    const [totp, phone, preferred, version, recoveringSession, recovery] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session', 'recovery']);
+    const [totp, phone, preferred, version, recoveringSession, recovery, recoveryAt] = await this.#redis.hmGet(this.#key(userId), ['totp', 'phone', 'preferred', 'version', 'recovering_session', 'recovery', 'recovery_at']);
     return {
       totp: totp != null,
       phone: phone == null ? undefined : parseJsonRecord(phoneRecord, phone, 'mfa phone'),
@@ -145,6 +149,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
       version: Number(version ?? 0),
       recoveringSession: recoveringSession ?? undefined,
       recoveryCode: recovery != null,
+      recoveryCodeIssuedAt: recovery != null && recoveryAt != null ? Number(recoveryAt) : undefined,
     };
   }
 

@@ -27,6 +27,10 @@ const SessionRecord = z.object({
   login: LoginState.optional(),
   /** A change that waited for a fresh authentication (its site parses it); it goes ahead after the sign-in. */
   pending: z.unknown().optional(),
+  /** When the user last re-entered the password, and proved a second factor, on this site (epoch ms). */
+  verified: z.object({ password: z.number().optional(), mfa: z.number().optional() }).optional(),
+  /** Where a verification under way goes on to (a path of the site). */
+  next: z.string().optional(),
   /** What the last change did, shown once on the next page (post/redirect/get). */
   notice: z.object({ tone: z.enum(['ok', 'error']), text: z.string() }).optional(),
 });

@@ -53,15 +53,25 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal(await s.factors.consumeRecoveryCode('u', 'h2'), false);
   });
 
+  it('keeps when the recovery code was issued, for as long as the code exists', async () => {
+    await s.factors.setRecoveryCodeHash('u', 'h1', 1_700_000_000_000);
+    assert.equal((await s.factors.factorsOf('u')).recoveryCodeIssuedAt, 1_700_000_000_000);
+    await s.factors.setRecoveryCodeHash('u', 'h2');
+    assert.equal((await s.factors.factorsOf('u')).recoveryCodeIssuedAt, undefined, 'a code stored without a time has none');
+    await s.factors.setRecoveryCodeHash('u', 'h3', 1_800_000_000_000);
+    assert.equal(await s.factors.consumeRecoveryCode('u', 'h3'), true);
+    assert.deepEqual([(await s.factors.factorsOf('u')).recoveryCode, (await s.factors.factorsOf('u')).recoveryCodeIssuedAt], [false, undefined]);
+  });
+
   it('remembers the preferred method', async () => {
     assert.equal((await s.factors.factorsOf('u')).preferred, undefined);
     await s.factors.setPreferredMethod('u', 'totp');
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recoveringSession: undefined, recoveryCode: false });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: false, phone: undefined, preferred: 'totp', version: 0, recoveringSession: undefined, recoveryCode: false, recoveryCodeIssuedAt: undefined });
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
     await s.factors.savePhone('u', phone);
-    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recoveringSession: undefined, recoveryCode: false });
-    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false });
+    assert.deepEqual(await s.factors.factorsOf('u'), { totp: true, phone, preferred: 'totp', version: 2, recoveringSession: undefined, recoveryCode: false, recoveryCodeIssuedAt: undefined });
+    assert.deepEqual(await s.factors.factorsOf('nobody'), { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false, recoveryCodeIssuedAt: undefined });
     await s.factors.removePhone('u');
     assert.equal(await s.factors.getPhone('u'), undefined);
   });
@@ -105,7 +115,7 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
 
     await s.factors.resetFactors('u');
     const after = await s.factors.factorsOf('u');
-    assert.deepEqual({ ...after, version: 0 }, { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false });
+    assert.deepEqual({ ...after, version: 0 }, { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false, recoveryCodeIssuedAt: undefined });
     assert.ok(after.version > stale.version, 'the version moves on, never back');
     assert.equal(await s.factors.getTotp('u'), undefined);
     assert.equal(await s.factors.consumeRecoveryCode('u', 'h2'), false);

@@ -320,5 +320,5 @@ export function mfaFlowSuite(backend: () => Backend): void {
 }
 
 function issueRecoveryCode(running: RunningIdp, userId: string): Promise<string> {
-  return new RecoveryCodeFactor(running.idp.stores.mfaFactors).issue(userId);
+  return new RecoveryCodeFactor(running.idp.stores.mfaFactors, Date.now).issue(userId);
 }

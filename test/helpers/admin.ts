@@ -20,6 +20,8 @@ export const ADA: Person = { id: 'usr_ada', email: 'ada@ridge.test', password: '
 export const RAY: Person = { id: 'usr_ray', email: 'ray@ridge.test', password: 'ray-password-1', secret: HANK_SECRET };
 /** A ridge member with an authenticator app: the one admins reset. */
 export const TOM: Person = { id: 'usr_tom', email: 'Tom.Smith@ridge.test', password: 'tom-password-1', secret: 'KRUGKIDROVUWG2ZAMJZG653OEBTG66BA' };
+/** A member of delta, which does not require MFA: nothing enrolled. */
+export const DEE: Person = { id: 'usr_dee', email: 'dee@delta.test', password: 'dee-password-1' };
 /** A ridge member with nothing enrolled. */
 export const NELL: Person = { id: 'usr_nell', email: 'nell@ridge.test', password: 'nell-password-1' };
 

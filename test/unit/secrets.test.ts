@@ -38,7 +38,7 @@ describe('SecretBox (AES-256-GCM with key ids)', () => {
 describe('recovery code', () => {
   it('is 120 bits, grouped, stored only as a hash, and works once', async () => {
     const store = new MemoryMfaFactorStore();
-    const factor = new RecoveryCodeFactor(store);
+    const factor = new RecoveryCodeFactor(store, Date.now);
     const code = await factor.issue('u');
     assert.match(code, /^([0-9A-HJKMNP-TV-Z]{4}-){5}[0-9A-HJKMNP-TV-Z]{4}$/);
     assert.deepEqual(await factor.verify('u', code), { ok: true });
@@ -46,7 +46,7 @@ describe('recovery code', () => {
   });
 
   it('issuing a new code voids the previous one', async () => {
-    const factor = new RecoveryCodeFactor(new MemoryMfaFactorStore());
+    const factor = new RecoveryCodeFactor(new MemoryMfaFactorStore(), Date.now);
     const first = await factor.issue('u');
     const second = await factor.issue('u');
     assert.equal((await factor.verify('u', first)).ok, false);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AMR } from '../../assurance.ts';
 import type { MfaFactor, VerifyOutcome } from '../../factor.ts';
 import type { FactorState, MfaFactorStore } from '../../store.ts';
+import type { Clock } from '../../../lib/clock.ts';
 
 /** Crockford base32: no I, L, O or U, so a code read aloud or retyped is unambiguous. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -17,9 +18,11 @@ export class RecoveryCodeFactor implements MfaFactor<'recovery_code'> {
   readonly label = 'Recovery Code';
   readonly amr = [AMR.recoveryCode] as const;
   readonly #store: MfaFactorStore;
+  readonly #clock: Clock;
 
-  constructor(store: MfaFactorStore) {
+  constructor(store: MfaFactorStore, clock: Clock) {
     this.#store = store;
+    this.#clock = clock;
   }
 
   isEnrolled(state: FactorState): boolean {
@@ -29,7 +32,7 @@ export class RecoveryCodeFactor implements MfaFactor<'recovery_code'> {
   async issue(userId: string): Promise<string> {
     const bytes = randomBytes(LENGTH);
     const code = [...bytes].map((b) => ALPHABET[b & 31]).join('');
-    await this.#store.setRecoveryCodeHash(userId, hashCode(code));
+    await this.#store.setRecoveryCodeHash(userId, hashCode(code), this.#clock());
     return formatRecoveryCode(code);
   }
 

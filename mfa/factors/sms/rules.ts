@@ -48,6 +48,12 @@ export function maskPhone(e164: string): string {
   return `•••• •• ${e164.slice(-4)}`;
 }
 
+/** The number as Password & Security shows it: the country calling code, then the last four digits (`+44 •••• ••3456`). */
+export function maskPhoneWithCountry(e164: string): string {
+  const code = parsePhoneNumberFromString(e164)?.countryCallingCode;
+  return code ? `+${code} •••• ••${e164.slice(-4)}` : maskPhone(e164);
+}
+
 function isCountryCode(value: string | undefined): value is CountryCode {
   return typeof value === 'string' && /^[A-Z]{2}$/.test(value);
 }

@@ -1,0 +1,37 @@
+import type { DirectoryStore } from '../../directory/store.ts';
+import type { LoginThrottle } from '../../directory/login_throttle.ts';
+import type { AuditLog } from '../../audit/audit_log.ts';
+import type { Mfa } from '../../mfa/service.ts';
+import type { MfaFactorStore } from '../../mfa/store.ts';
+import type { FirstPartyDeps } from '../first_party/context.ts';
+import type { FirstPartySite } from '../first_party/site.ts';
+
+export type { FirstPartyContext as AccountContext } from '../first_party/context.ts';
+
+/**
+ * My Profile Settings › Password & Security: a first-party site like the admin console, but one a
+ * user without MFA may enter (it is where one enrolls early).
+ */
+export const ACCOUNT_SITE: FirstPartySite = {
+  basePath: '/account',
+  clientId: 'account-security',
+  clientName: 'Password & Security',
+  cookie: 'account_session',
+  storeKey: 'account-session',
+  requireMfa: false,
+  label: 'Password & Security',
+};
+
+/** Where the page lives, and where each of its flows starts. */
+export const SECURITY = '/account/security';
+
+export interface AccountDeps extends FirstPartyDeps {
+  directory: DirectoryStore;
+  throttle: LoginThrottle;
+  mfa: Mfa;
+  /** The factors as stored (dates, the number) for the overview. */
+  store: MfaFactorStore;
+  audit: AuditLog;
+  /** A change needs the password re-entered, and MFA proved, within this many seconds (15 minutes). */
+  stepUpSeconds: number;
+}
