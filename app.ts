@@ -263,6 +263,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       mfa,
       store: stores.mfaFactors,
       audit: stores.audit,
+      events,
+      signIns: providerSignIns,
       runPending: (_ctx, _userId, pending) => Promise.resolve(continueAfterSignIn(pending)),
     }),
   );

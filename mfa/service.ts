@@ -48,6 +48,11 @@ export interface SignIns {
    * and access tokens stop working. Safe to repeat: a failure part-way is finished by a retry.
    */
   endEverySessionOf(accountId: string): Promise<void>;
+  /**
+   * Ends the account's other browser sessions, and the codes and tokens issued in them, keeping the
+   * one a first-party site signed in from (its client and the `sid` of its ID token), if given.
+   */
+  endOtherSessionsOf(accountId: string, keep: { clientId: string; sid: string } | undefined): Promise<void>;
 }
 
 export interface MfaDeps {

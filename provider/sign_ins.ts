@@ -33,6 +33,21 @@ export function signInsOn(provider: () => Provider, accounts: OidcAccountIndex, 
       const grantIds = await accounts.grantIdsOf(accountId);
       await Promise.all(grantIds.map((id) => revokeGrantOf(p, accountId, id)));
     },
+
+    /**
+     * Every other browser session of the account ends (a replaced password, app or phone): recorded
+     * as ended, then destroyed, so the codes and tokens issued in them (refresh tokens included, which
+     * carry their session's uid) are refused from now on (adapters/ended_sessions.ts). The session
+     * kept is the one a first-party site signed in from, found by the `sid` its ID token carried.
+     */
+    async endOtherSessionsOf(accountId, keep) {
+      const p = provider();
+      const found = await Promise.all((await accounts.sessionIdsOf(accountId)).map((id) => p.Session.find(id)));
+      const others = found.filter((session): session is NonNullable<typeof session> => session?.accountId === accountId && !(keep && session.authorizations?.[keep.clientId]?.sid === keep.sid));
+      if (others.length === 0) return;
+      await accounts.endSessions(accountId, others.map((session) => session.uid), signInLifetimeSeconds);
+      await Promise.all(others.map((session) => session.destroy()));
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 import type { DirectoryStore } from '../../directory/store.ts';
 import type { LoginThrottle } from '../../directory/login_throttle.ts';
 import type { AuditLog } from '../../audit/audit_log.ts';
-import type { Mfa } from '../../mfa/service.ts';
+import type { Mfa, SignIns } from '../../mfa/service.ts';
+import type { SecurityEvents } from '../../audit/security_events.ts';
 import type { MfaFactorStore } from '../../mfa/store.ts';
 import type { FirstPartyDeps } from '../first_party/context.ts';
 import type { FirstPartySite } from '../first_party/site.ts';
@@ -32,6 +33,10 @@ export interface AccountDeps extends FirstPartyDeps {
   /** The factors as stored (dates, the number) for the overview. */
   store: MfaFactorStore;
   audit: AuditLog;
+  /** Audit events and the security emails that follow a change. */
+  events: SecurityEvents;
+  /** Ends the user's other browser sessions after a replacement (app, phone, password). */
+  signIns: SignIns;
   /** A change needs the password re-entered, and MFA proved, within this many seconds (15 minutes). */
   stepUpSeconds: number;
 }
