@@ -265,6 +265,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       audit: stores.audit,
       events,
       signIns: providerSignIns,
+      flow: stores.flow,
+      box,
       runPending: (_ctx, _userId, pending) => Promise.resolve(continueAfterSignIn(pending)),
     }),
   );

@@ -3,7 +3,8 @@ import type { LoginThrottle } from '../../directory/login_throttle.ts';
 import type { AuditLog } from '../../audit/audit_log.ts';
 import type { Mfa, SignIns } from '../../mfa/service.ts';
 import type { SecurityEvents } from '../../audit/security_events.ts';
-import type { MfaFactorStore } from '../../mfa/store.ts';
+import type { FlowStore, MfaFactorStore } from '../../mfa/store.ts';
+import type { SecretBox } from '../../lib/secret_box.ts';
 import type { FirstPartyDeps } from '../first_party/context.ts';
 import type { FirstPartySite } from '../first_party/site.ts';
 
@@ -35,6 +36,10 @@ export interface AccountDeps extends FirstPartyDeps {
   audit: AuditLog;
   /** Audit events and the security emails that follow a change. */
   events: SecurityEvents;
+  /** Short-lived state of a flow (a new recovery code until it is saved). */
+  flow: FlowStore;
+  /** Seals what the flows keep (a recovery code) to the user. */
+  box: SecretBox;
   /** Ends the user's other browser sessions after a replacement (app, phone, password). */
   signIns: SignIns;
   /** A change needs the password re-entered, and MFA proved, within this many seconds (15 minutes). */

@@ -3,6 +3,7 @@ import { firstPartyRoutes, type SitePages } from '../first_party/routes.ts';
 import type { AccountDeps } from './context.ts';
 import { accountHome, showSecurity } from './overview_page.ts';
 import { stepUpPages } from './step_up.ts';
+import { newRecoveryCodePages } from './new_recovery_code.ts';
 
 /** Each flow of the page brings its routes; they are merged here, in one table. */
 function merge(...parts: SitePages<AccountDeps>[]): SitePages<AccountDeps> {
@@ -16,6 +17,11 @@ function merge(...parts: SitePages<AccountDeps>[]): SitePages<AccountDeps> {
 export function accountRoutes(deps: AccountDeps): Middleware {
   return firstPartyRoutes(
     deps,
-    merge({ get: { '/': accountHome, '/security': showSecurity }, post: {} }, stepUpPages(deps)),
+    merge(
+      { get: { '/': accountHome, '/security': showSecurity }, post: {} },
+      stepUpPages(deps),
+      newRecoveryCodePages,
+      // Each flow adds its pages on a line of its own here.
+    ),
   );
 }
