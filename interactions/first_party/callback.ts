@@ -45,7 +45,9 @@ export async function signInCallback(ctx: Context, deps: FirstPartyDeps): Promis
   const pending = session.record.userId === signIn.userId ? session.record.pending : undefined;
   await deps.sessions.destroy(ctx, session.id);
   const now = deps.clock();
-  const fresh = await deps.sessions.create(ctx, { userId: signIn.userId, authTime: signIn.authTime, authAge: signIn.authAge, signedInAt: now, sid: signIn.sid, idToken: signIn.idToken });
+  // A sign-in with the multi-factor acr proved MFA at auth_time: that counts as the site's latest MFA.
+  const verified = signIn.acr === ACR.multiFactor ? { mfa: now - signIn.authAge * 1000 } : undefined;
+  const fresh = await deps.sessions.create(ctx, { userId: signIn.userId, authTime: signIn.authTime, authAge: signIn.authAge, signedInAt: now, sid: signIn.sid, idToken: signIn.idToken, ...(verified ? { verified } : {}) });
   if (pending !== undefined && deps.runPending && signIn.authAge <= deps.reauthSeconds) {
     const outcome = await deps.runPending(ctx, signIn.userId, pending);
     await deps.sessions.save(ctx, fresh.id, { ...fresh.record, notice: outcome.notice });

@@ -42,9 +42,19 @@ export function accountSecuritySuite(backend: () => Backend): void {
     assert.doesNotMatch(page.body, /Request New Code/);
   });
 
+  it('asks for the password before a change; the sign-in’s own MFA counts for 15 minutes', async () => {
+    const b = browser();
+    await accountSignIn(b, TOM, clock);
+    const page = await follow(b, await b.get(`${SECURITY}/verify?next=${encodeURIComponent(SECURITY)}`));
+    assert.match(page.body, /Confirm Your Password/);
+    const after = await follow(b, await b.post(`${SECURITY}/verify/password`, { _csrf: csrfOf(page), next: SECURITY, password: TOM.password }));
+    assert.match(after.body, /<h1>Password &amp; Security<\/h1>/, 'the code Tom gave at sign-in a moment ago is recent enough');
+  });
+
   it('asks for the password, then the app, before a change, and each counts for 15 minutes', async () => {
     const b = browser();
     await accountSignIn(b, TOM, clock);
+    clock.advance(15 * 60_000 + 1000);
     const verify = await b.get(`${SECURITY}/verify?next=${encodeURIComponent(SECURITY)}`);
     const done = await stepUp(b, verify, TOM, clock);
     assert.equal(done.status, 200);
