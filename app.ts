@@ -166,7 +166,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const consoleSecret = firstPartyClientSecret(config.cookieKeys, ADMIN_CONSOLE.clientId);
   const accountSecret = firstPartyClientSecret(config.cookieKeys, ACCOUNT_SITE.clientId);
   const accountSessions = new FirstPartySessions({ site: ACCOUNT_SITE, flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
-  const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/` });
+  const notices = new DeadlineNotices({ directory: stores.directory, mfa, queue: mail, clock, productName: theme.productName, setupUrl: `${config.issuer}/account/security` });
   const adminSessions = new FirstPartySessions({ site: ADMIN_CONSOLE, flow: stores.flow, clock, idleSeconds: config.admin.sessionIdleSeconds, maxSeconds: config.admin.sessionMaxSeconds });
   const providerSignIns = signInsOn(() => provider, stores.oidcAccounts, signInLifetimeSeconds(config));
   // An MFA reset ends the user's sessions at the provider and, for an admin, in the console too.

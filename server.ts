@@ -41,6 +41,7 @@ server.listen(config.port, config.host, () => {
   // Every company's IdP registers this one URL for its SSO connection (docs/sso.md).
   logger.info({ ssoRedirectUri: idp.ssoRedirectUri }, 'SSO redirect URI');
   process.stdout.write(`\n  SSO redirect URI (register it at each company's IdP): ${idp.ssoRedirectUri}\n`);
+  process.stdout.write(`  Password & Security:  ${config.issuer}/account/security\n  Company admin console: ${config.issuer}/admin\n`);
   if (idp.seeded) logger.info({ seed: idp.seeded.file, ...idp.seeded.summary }, 'seed imported');
   if (idp.demo && idp.seeded) {
     process.stdout.write(

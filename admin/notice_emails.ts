@@ -35,8 +35,8 @@ export function deadlineNoticeMail(notice: DeadlineNotice): OutgoingMail {
     ? ["You're all set: MFA is already set up on your account, so there is nothing to do."]
     : [
         'Set up MFA now to avoid any interruption on that day:',
-        `  1. Sign in to any application that uses ${productName} (${setupUrl}).`,
-        '  2. When you are asked about two-factor authentication, choose "Set Up Now", then your verification method: an authenticator app, or a text message to your phone.',
+        `  1. Go to My Profile Settings › Password & Security: ${setupUrl}`,
+        '  2. Under Two-Factor Authentication (2FA), choose Add Authenticator App, or Add Phone Number for a text message.',
         '  3. Save your recovery code somewhere safe that you can reach from another device.',
         '',
         'From that day on, you will be asked to set up MFA before you can sign in.',

@@ -105,7 +105,7 @@ export function deadlineEmailsSuite(backend: () => Backend): void {
     for (const address of NOT_ENROLLED) {
       const text = textOf(onlyMailTo(smtp.received, address).raw);
       assert.ok(text.includes(news), text);
-      assert.ok(text.includes(`1. Sign in to any application that uses Groundwork ID (${idp.issuer}/).`), 'the set-up link');
+      assert.ok(text.includes(`1. Go to My Profile Settings › Password & Security: ${idp.issuer}/account/security`), 'the set-up link');
       assert.ok(text.includes('recovery code'));
       assert.ok(!text.includes("You're all set"));
     }
@@ -113,7 +113,7 @@ export function deadlineEmailsSuite(backend: () => Backend): void {
       const text = textOf(onlyMailTo(smtp.received, address).raw);
       assert.ok(text.includes(news), text);
       assert.ok(text.includes("You're all set"));
-      assert.ok(!text.includes('Set Up Now'), 'nothing to set up');
+      assert.ok(!text.includes('Add Authenticator App'), 'nothing to set up');
     }
     assert.ok(textOf(onlyMailTo(smtp.received, 'nell@ridge.test').raw).startsWith('Hello Nell New,\n'));
   });
@@ -222,7 +222,7 @@ export function deadlineEmailsSuite(backend: () => Backend): void {
 
     assert.deepEqual(sorted(deadlineMails(smtp.received)), sorted([...each(NOT_ENROLLED, REMINDER_7), ...each(NOT_ENROLLED, REMINDER_1)]));
     const reminder = textOf(smtp.received.find((m) => m.to.includes('nell@ridge.test') && subjectOf(m.raw) === REMINDER_1)!.raw);
-    assert.ok(reminder.includes(`(${idp.issuer}/)`), reminder);
+    assert.ok(reminder.includes(`${idp.issuer}/account/security`), reminder);
   });
 
   it('a moved deadline gets its own reminders', async () => {
