@@ -47,6 +47,12 @@ export default tseslint.config(
   layer(['interactions/**/*.ts', 'app.ts', 'server.ts'], [REDIS, SMTP, EJS, RP], ['interactions/demo/**', 'interactions/first_party/relying_party.ts']),
   // The demo app and the admin console are relying parties of ours, written with the same library.
   layer(['interactions/demo/**/*.ts', 'interactions/first_party/relying_party.ts'], [REDIS, SMTP, EJS]),
+  // The pages' browser scripts (views/assets/, served as they are): plain JavaScript, no type information.
+  {
+    ...tseslint.configs.disableTypeChecked,
+    files: ['views/assets/**/*.js'],
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: { document: 'readonly', navigator: 'readonly' } },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -1,7 +1,7 @@
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import { requiredForPay, type MfaRequirement } from '../mfa/policy.ts';
+import { mfaRunByIdp } from '../mfa/policy.ts';
 import type { MailQueue } from '../notify/outbox.ts';
 import { daysUntil, effectiveDeadline } from './mfa_settings.ts';
 import { deadlineNoticeMail, type DeadlineNoticeKind } from './notice_emails.ts';
@@ -14,14 +14,6 @@ export function reminderDue(daysLeft: number): DeadlineNoticeKind | undefined {
   return undefined;
 }
 
-/**
- * Federated with `mfa: "idp"`: the IdP's MFA counts for every company's rule, not only its own
- * company's (mfa/gate.ts), so no deadline asks anything of this account here, unless a Procore Pay
- * role needs our MFA all the same. The console's "not enrolled" list leaves these accounts out too.
- */
-export function mfaAtCompanyIdp(requirement: MfaRequirement | undefined): boolean {
-  return requirement !== undefined && requirement.federation?.mode === 'idp' && !requiredForPay(requirement);
-}
 
 /** A member the company's deadline applies to: active in it, an active account, and not one whose MFA a company's IdP runs. */
 export interface AffectedMember {
@@ -86,7 +78,7 @@ export class DeadlineNotices {
     const found = await Promise.all(
       members.map(async ({ userId }) => {
         const [user, requirement, methods] = await Promise.all([directory.findUser(userId), mfa.requirementOf(userId), mfa.enrolledMethods(userId)]);
-        return user?.status === 'active' && !mfaAtCompanyIdp(requirement) ? { user, enrolled: methods.length > 0 } : undefined;
+        return user?.status === 'active' && !mfaRunByIdp(requirement) ? { user, enrolled: methods.length > 0 } : undefined;
       }),
     );
     return found.filter((member) => member !== undefined);

@@ -3,7 +3,8 @@ import type { RequestMeta, SecurityEvents } from '../audit/security_events.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, Membership, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import { mfaAtCompanyIdp, type DeadlineNotices } from './deadline_notices.ts';
+import type { DeadlineNotices } from './deadline_notices.ts';
+import { mfaRunByIdp } from '../mfa/policy.ts';
 import { applyMfaSettings, deadlineAdvice, type DeadlineAdvice, type MfaSettingsInput } from './mfa_settings.ts';
 import { allows, companyAccess, type CompanyAccess } from './permissions.ts';
 import type { AccountSessions, MemberMfa } from './ports.ts';
@@ -110,7 +111,7 @@ export class CompanyAdmin {
         const [user, methods, requirement, recent] = await Promise.all([directory.findUser(userId), mfa.enrolledMethods(userId), mfa.requirementOf(userId), audit.forUser(userId, LAST_SIGN_IN_SCAN)]);
         if (!user) return undefined;
         const lastMfaAt = recent.find((event) => MFA_SIGN_IN.includes(event.type))?.at;
-        return { userId, name: user.name, email: user.email, methods, lastMfaAt, mfaAtIdp: requirement?.federation?.mode === 'idp', mfaOutsideUs: mfaAtCompanyIdp(requirement) };
+        return { userId, name: user.name, email: user.email, methods, lastMfaAt, mfaAtIdp: requirement?.federation?.mode === 'idp', mfaOutsideUs: mfaRunByIdp(requirement) };
       }),
     );
     return statuses

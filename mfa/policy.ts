@@ -15,6 +15,15 @@ export function requiredForPay(requirement: MfaRequirement): boolean {
 }
 
 /**
+ * The company's IdP runs this account's MFA: SSO with `mfa: "idp"`, and no Procore Pay role (which
+ * needs ours whatever the IdP proves). Such an account has nothing to enroll or reset here, gets no
+ * deadline emails, and Password & Security shows it no MFA controls.
+ */
+export function mfaRunByIdp(requirement: MfaRequirement | undefined): boolean {
+  return requirement?.federation?.mode === 'idp' && !requiredForPay(requirement);
+}
+
+/**
  * An account federated to its company's IdP: its email's domain is one that company's SSO connection
  * logs in, and it is an active member there. `reverifySeconds` is that company's re-verification
  * period, which for `mfa: "idp"` sends the user through the IdP again.

@@ -26,6 +26,15 @@ const TEMPLATES: Partial<Record<AuditEventType, EmailTemplate>> = {
     subject: 'You have a new recovery code',
     body: 'A new recovery code was created for your account. Any previous recovery code no longer works.',
   },
+  // Never the number, old or new: the email may be read by whoever took the account over.
+  'mfa.phone_changed': {
+    subject: 'Your two-factor phone number was changed',
+    body: 'The phone number that receives your sign-in codes by text message was changed in Password & Security. The previous number no longer receives codes, and your other sessions were signed out.',
+  },
+  'password.changed': {
+    subject: 'Your password was changed',
+    body: 'The password of your account was changed in Password & Security. Your other sessions were signed out, and apps signed in there must sign in again.',
+  },
   'mfa.locked': {
     subject: 'Sign-in paused after failed verification attempts',
     body: 'There were too many failed two-factor verification attempts on your account, so verification is paused for a while.',
@@ -41,8 +50,22 @@ function resetTemplate(detail: Record<string, string> | undefined): EmailTemplat
   };
 }
 
+/**
+ * A method removed in Password & Security (`mfa.method_removed`). It names no method (no method's
+ * texts are looked up here by id), and says when it was the last one: MFA is then off and the
+ * recovery code went with it (`detail.lastFactor`).
+ */
+function removedTemplate(detail: Record<string, string> | undefined): EmailTemplate {
+  const last = detail?.['lastFactor'] === 'yes' ? ' It was your last method: two-factor authentication is now off for your account, and your recovery code was removed with it.' : '';
+  return {
+    subject: 'A two-factor method was removed',
+    body: `A two-factor authentication method was removed from your account in Password & Security.${last}`,
+  };
+}
+
 function templateFor(type: AuditEventType, detail: Record<string, string> | undefined): EmailTemplate | undefined {
   if (type === 'mfa.reset') return resetTemplate(detail);
+  if (type === 'mfa.method_removed') return removedTemplate(detail);
   const methodEvent = METHOD_EVENTS[type];
   if (methodEvent === undefined) return TEMPLATES[type];
   // An event about a method that is not registered (any more) names no method rather than a wrong one.

@@ -206,6 +206,14 @@ export class Mfa {
     return { ok: true };
   }
 
+  /**
+   * A new recovery code for the account, voiding any earlier one, outside a sign-in (Password &
+   * Security: a first factor added there). The caller shows it once; nothing here keeps it in clear.
+   */
+  issueRecoveryCode(userId: string): Promise<string> {
+    return this.#deps.factors.recoveryCode.issue(userId);
+  }
+
   /** The new recovery code of this sign-in's enrollment, until the user confirms they saved it. */
   async pendingRecoveryCode(userId: string, interactionId: string): Promise<string | undefined> {
     const { sealedRecoveryCode } = await this.#readFlow(interactionId);

@@ -20,6 +20,15 @@ export interface PhoneRecord {
 /** A second factor to store, as enrollment commits it. */
 export type NewFactor = { kind: 'totp'; record: TotpRecord; timeStep: number } | { kind: 'phone'; record: PhoneRecord };
 
+/** One method's removal, with what the account keeps afterwards. */
+export interface MethodRemoval {
+  method: MethodId;
+  /** The preferred method afterwards (one that remains); undefined: none. */
+  preferred: MethodId | undefined;
+  /** The last factor goes: the recovery code goes with it. */
+  dropRecoveryCode: boolean;
+}
+
 /** A user's second factors as stored now, read in one go (asked on every challenge). */
 export interface FactorState {
   totp: boolean;
@@ -68,6 +77,13 @@ export interface MfaFactorStore {
    * it was stored. Ends the recovery.
    */
   enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean>;
+  /**
+   * Password & Security's Remove, atomically and only if the user's factors are still at
+   * `expectedVersion` (the state the refusal rules were checked on): the method's data goes (the app
+   * with its last accepted step, or the phone), the preferred method becomes `removal.preferred`,
+   * the recovery code goes too when asked, and the version changes. True when it was removed.
+   */
+  removeMethodIfUnchanged(userId: string, removal: MethodRemoval, expectedVersion: number): Promise<boolean>;
   /** After a recovery code, atomically: the app and the phone go, and the account is recovering in `sessionUid`. */
   dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;

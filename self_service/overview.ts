@@ -1,8 +1,8 @@
 import type { AuditEvent, AuditLog } from '../audit/audit_log.ts';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { User } from '../directory/types.ts';
-import { maskPhoneWithCountry } from '../mfa/factors/sms/rules.ts';
-import { requiredForPay } from '../mfa/policy.ts';
+import { maskPhoneWithCountry } from '../mfa/phone_change.ts';
+import { mfaRunByIdp } from '../mfa/policy.ts';
 import type { Mfa } from '../mfa/service.ts';
 import type { MfaFactorStore } from '../mfa/store.ts';
 
@@ -58,7 +58,7 @@ export async function securityOverview(deps: { directory: DirectoryStore; mfa: M
   });
   return {
     user,
-    mfaAtIdp: requirement.federation?.mode === 'idp' && !requiredForPay(requirement),
+    mfaAtIdp: mfaRunByIdp(requirement),
     mfaRequired: requirement.kind === 'required',
     deadline: requirement.kind === 'optional_enrollment' ? requirement.deadline : undefined,
     methods,

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
+import type { FactorState, FlowStore, LockState, MethodId, MethodRemoval, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { flowValue, parseJsonRecord } from '../records.ts';
 
 interface UserFactors {
@@ -107,6 +107,27 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
   enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean> {
     if ((this.#users.get(userId)?.version ?? 0) !== expectedVersion) return Promise.resolve(false);
     this.#store(userId, factor);
+    return Promise.resolve(true);
+  }
+
+  removeMethodIfUnchanged(userId: string, removal: MethodRemoval, expectedVersion: number): Promise<boolean> {
+    if ((this.#users.get(userId)?.version ?? 0) !== expectedVersion) return Promise.resolve(false);
+    const factors = this.#of(userId);
+    switch (removal.method) {
+      case 'totp':
+        delete factors.totp;
+        delete factors.totpStep;
+        break;
+      case 'sms':
+        delete factors.phone;
+    }
+    if (removal.preferred === undefined) delete factors.preferred;
+    else factors.preferred = removal.preferred;
+    if (removal.dropRecoveryCode) {
+      delete factors.recoveryHash;
+      delete factors.recoveryAt;
+    }
+    bump(factors);
     return Promise.resolve(true);
   }
 

@@ -1,5 +1,5 @@
 import { isMethodId } from '../../mfa/registry.ts';
-import type { FactorState, FlowStore, LockState, MethodId, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
+import type { FactorState, FlowStore, LockState, MethodId, MethodRemoval, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { z } from 'zod';
 import type { RedisClient } from './client.ts';
 import { flowValue, lockStateHash, parseJsonRecord, parseRecord, phoneRecord, smsCodeCheck, totpRecord } from '../records.ts';
@@ -37,6 +37,22 @@ for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'recovering_session', ARGV[1]) end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
+
+/**
+ * Password & Security's Remove, if the factors' version is still ARGV[1]: the preferred method
+ * becomes ARGV[2] ('' for none), the recovery code goes when ARGV[3] is '1', the fields ARGV[4..]
+ * go, and the version is bumped. Mirrors MemoryMfaFactorStore.removeMethodIfUnchanged.
+ */
+const REMOVE_METHOD_IF_UNCHANGED = `
+if tonumber(redis.call('HGET', KEYS[1], 'version') or '0') ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'preferred') else redis.call('HSET', KEYS[1], 'preferred', ARGV[2]) end
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'recovery', 'recovery_at') end
+for i = 4, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 1`;
+
+/** The hash fields that hold each method (a new method adds its line: the type asks for it). */
+const METHOD_FIELDS: Record<MethodId, string[]> = { totp: ['totp', 'totp_step'], sms: ['phone'] };
 
 /**
  * An admin reset: everything of the user's factors goes but the version, which is bumped, so that
@@ -155,6 +171,14 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   enrollIfUnchanged(userId: string, factor: NewFactor, expectedVersion: number): Promise<boolean> {
     return this.#storeFactor(userId, factor, expectedVersion);
+  }
+
+  async removeMethodIfUnchanged(userId: string, removal: MethodRemoval, expectedVersion: number): Promise<boolean> {
+    const removed = await this.#redis.eval(REMOVE_METHOD_IF_UNCHANGED, {
+      keys: [this.#key(userId)],
+      arguments: [String(expectedVersion), removal.preferred ?? '', removal.dropRecoveryCode ? '1' : '0', ...METHOD_FIELDS[removal.method]],
+    });
+    return removed === 1;
   }
 
   async dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DirectoryStore } from '../../directory/store.ts';
 import type { LoginThrottle } from '../../directory/login_throttle.ts';
 import type { AuditLog } from '../../audit/audit_log.ts';
@@ -8,7 +9,9 @@ import type { SecretBox } from '../../lib/secret_box.ts';
 import type { FirstPartyDeps } from '../first_party/context.ts';
 import type { FirstPartySite } from '../first_party/site.ts';
 
-export type { FirstPartyContext as AccountContext } from '../first_party/context.ts';
+import type { FirstPartyContext as AccountContext } from '../first_party/context.ts';
+
+export type { AccountContext };
 
 /**
  * My Profile Settings › Password & Security: a first-party site like the admin console, but one a
@@ -44,4 +47,9 @@ export interface AccountDeps extends FirstPartyDeps {
   signIns: SignIns;
   /** A change needs the password re-entered, and MFA proved, within this many seconds (15 minutes). */
   stepUpSeconds: number;
+}
+
+/** This browser session's flows are named by a hash of its id, never by the cookie's value (store keys, code bindings). */
+export function flowIdOf(ctx: AccountContext): string {
+  return createHash('sha256').update(ctx.state.signedIn.sessionId).digest('base64url');
 }

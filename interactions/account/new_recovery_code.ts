@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { readForm } from '../forms.ts';
 import { renderPage } from '../render.ts';
 import type { SitePages } from '../first_party/routes.ts';
-import { SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
 
 /**
  * A new recovery code is shown until the user confirms they saved it ("I Have Securely Saved This
@@ -65,7 +64,7 @@ async function acknowledge(ctx: AccountContext, deps: AccountDeps): Promise<void
 }
 
 function pendingKey(ctx: AccountContext): string {
-  return `account-recovery-code:${createHash('sha256').update(ctx.state.signedIn.sessionId).digest('base64url')}`;
+  return `account-recovery-code:${flowIdOf(ctx)}`;
 }
 
 export const newRecoveryCodePages: SitePages<AccountDeps> = {

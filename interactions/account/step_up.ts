@@ -10,7 +10,7 @@ import { renderPage } from '../render.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { startSignIn } from '../first_party/guard.ts';
 import type { ActionOutcome } from '../first_party/context.ts';
-import { SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
 
 /**
  * Before any change, the user proves it is them again (manage-your-own-mfa-settings.txt: "Enter your
@@ -139,7 +139,7 @@ async function runChallenge(ctx: AccountContext, deps: AccountDeps, method: MfaM
   const others: OtherWay[] = options.methods
     .filter((id) => id !== method.id && deps.mfa.method(id).texts.useInstead !== undefined)
     .map((id) => ({ label: deps.mfa.method(id).texts.useInstead ?? '', path: deps.mfa.method(id).entry.challenge }));
-  const context: AttemptContext = { ip: ctx.ip, userAgent: ctx.get('user-agent'), interactionId: `account:${ctx.state.signedIn.sessionId}`, sessionUid: undefined };
+  const context: AttemptContext = { ip: ctx.ip, userAgent: ctx.get('user-agent'), interactionId: `account:${flowIdOf(ctx)}`, sessionUid: undefined };
   const result = await handle({ form: ctx.request.body, context, others, user: options.user, hint: options.hints[method.id], attempt: (code) => deps.mfa.attempt(userId, method.id, code, context) });
   switch (result.kind) {
     case 'page':
@@ -196,10 +196,23 @@ function goTo(ctx: AccountContext, path: string): void {
   ctx.redirect(nextOf(path));
 }
 
+/**
+ * The code pages link to "Use a recovery code", as at sign-in. Here a recovery code would prove
+ * nothing more than the method and would remove every method (it means the device is lost), so the
+ * page explains where it is used instead.
+ */
+function recoveryCodeNotHere(ctx: AccountContext): Promise<void> {
+  renderPage(ctx, 'message', { title: 'Use a Recovery Code at Sign-in' }, {
+    message: 'A recovery code is for signing in when you no longer have your device. Sign out, sign in again with it, and set up a new method. To change settings here, verify with one of your methods.',
+    action: { href: VERIFY, label: 'Choose a method' },
+  });
+  return Promise.resolve();
+}
+
 /** The step-up's routes, with every method's challenge screens mounted under …/verify. */
 export function stepUpPages(deps: AccountDeps): SitePages<AccountDeps> {
   const pages: SitePages<AccountDeps> = {
-    get: { '/security/verify': showVerify },
+    get: { '/security/verify': showVerify, '/security/verify/mfa/recovery': recoveryCodeNotHere },
     post: { '/security/verify/password': submitPassword, '/security/verify/mfa/choose': chooseMethod },
   };
   for (const method of deps.mfa.methods) {

@@ -69,6 +69,9 @@ export class FirstPartyRelyingParty {
       redirect_uri: `${this.issuer}${this.#site.basePath}/callback`,
       scope: FIRST_PARTY_SCOPE,
       ...(this.#site.requireMfa ? { acr_values: ACR.multiFactor } : {}),
+      // oidc-provider puts `sid` in the ID token only when asked (or for clients registered for
+      // front/back-channel logout): a replacement ends the user's other sessions but this one, by it.
+      claims: JSON.stringify({ id_token: { sid: null } }),
       code_challenge: await oidc.calculatePKCECodeChallenge(login.verifier),
       code_challenge_method: 'S256',
       state: login.state,

@@ -14,6 +14,7 @@ function themeCss(): string {
 const ASSETS = new Map<string, { type: string; body: string }>([
   ['/assets/app.css', { type: 'text/css', body: readFileSync(join(ASSETS_DIR, 'app.css'), 'utf8') }],
   ['/assets/logo.svg', { type: 'image/svg+xml', body: readFileSync(join(ASSETS_DIR, 'logo.svg'), 'utf8') }],
+  ['/assets/copy_key.js', { type: 'text/javascript', body: readFileSync(join(ASSETS_DIR, 'copy_key.js'), 'utf8') }],
   ['/assets/theme.css', { type: 'text/css', body: themeCss() }],
 ]);
 

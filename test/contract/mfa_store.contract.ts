@@ -93,6 +93,39 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal((await s.factors.getTotp('u'))?.sealedSecret, `s${winner}`);
   });
 
+  it('removes one method only on the version the decision was made on, with the preference and the recovery code as asked', async () => {
+    const phone = { e164: '+14155550123', country: 'US', createdAt: 2 };
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 90);
+    await s.factors.savePhone('u', phone);
+    await s.factors.setRecoveryCodeHash('u', 'h1', 5);
+    await s.factors.setPreferredMethod('u', 'totp');
+    const { version } = await s.factors.factorsOf('u');
+    assert.equal(await s.factors.removeMethodIfUnchanged('u', { method: 'totp', preferred: 'sms', dropRecoveryCode: false }, version - 1), false, 'a stale version changes nothing');
+    assert.equal((await s.factors.factorsOf('u')).totp, true);
+
+    const racing = await Promise.all([
+      s.factors.removeMethodIfUnchanged('u', { method: 'totp', preferred: 'sms', dropRecoveryCode: false }, version),
+      s.factors.removeMethodIfUnchanged('u', { method: 'sms', preferred: 'totp', dropRecoveryCode: false }, version),
+    ]);
+    assert.equal(racing.filter(Boolean).length, 1, 'of two removals decided on one state, one wins: one method always remains');
+    const after = await s.factors.factorsOf('u');
+    assert.ok(after.version > version);
+    assert.equal(after.recoveryCode, true);
+    if (racing[0]) {
+      assert.deepEqual([after.totp, after.phone, after.preferred], [false, phone, 'sms']);
+      assert.equal(await s.factors.claimTotpStep('u', 1), true, 'the app’s last step went with it');
+    } else {
+      assert.deepEqual([after.totp, after.phone, after.preferred], [true, undefined, 'totp']);
+    }
+
+    const last = racing[0] ? 'sms' : 'totp';
+    assert.equal(await s.factors.removeMethodIfUnchanged('u', { method: last, preferred: undefined, dropRecoveryCode: true }, after.version), true);
+    const none = await s.factors.factorsOf('u');
+    assert.deepEqual({ ...none, version: 0 }, { totp: false, phone: undefined, preferred: undefined, version: 0, recoveringSession: undefined, recoveryCode: false, recoveryCodeIssuedAt: undefined });
+    assert.equal(await s.factors.consumeRecoveryCode('u', 'h1'), false);
+    assert.equal(await s.factors.enrollIfUnchanged('u', { kind: 'totp', record: { sealedSecret: 'y', createdAt: 3 }, timeStep: 2 }, after.version), false, 'an enrollment decided before the removal');
+  });
+
   it('recovery drops the app and the phone and marks the account until a new factor is enrolled', async () => {
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });

@@ -66,6 +66,14 @@ export function accountSecuritySuite(backend: () => Backend): void {
     assert.match(stale.body, /Confirm Your Password/);
   });
 
+  it('the code page’s recovery-code link explains that recovery codes are for sign-in', async () => {
+    const b = browser();
+    await accountSignIn(b, TOM, clock);
+    const page = await b.get(`${SECURITY}/verify/mfa/recovery`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /A recovery code is for signing in/);
+  });
+
   it('a wrong password is refused and counted', async () => {
     const b = browser();
     await accountSignIn(b, TOM, clock);

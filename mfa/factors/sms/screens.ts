@@ -82,7 +82,7 @@ function loginCodePage(masked: string, error?: string): ScreenResult {
  * A text that cannot go out (a limit, the cooldown, the gateway): a clear page that offers the
  * other ways in. Never a 5xx, and the sign-in stays usable.
  */
-function notSentPage(refusal: SendRefusal, others: readonly OtherWay[], enrolling: boolean): ScreenResult {
+export function notSentPage(refusal: SendRefusal, others: readonly OtherWay[], enrolling: boolean): ScreenResult {
   const wait = refusal.retryAfterSeconds ?? 0;
   const message =
     refusal.reason === 'cooldown'

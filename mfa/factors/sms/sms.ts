@@ -17,7 +17,7 @@ import type { FactorState, FlowStore, MfaFactorStore, SmsCodeStore } from '../..
 import { beginSmsChallenge, SMS_EMAILS, SMS_TEXTS, smsScreens, smsSendPage } from './screens.ts';
 
 /** What a code is for. A code sent for one purpose and interaction is useless for any other. */
-export type SmsPurpose = 'login' | 'enroll';
+export type SmsPurpose = 'login' | 'enroll' | 'phone_change';
 
 export const SMS_CODE_TTL_SECONDS = 10 * 60;
 const MAX_CHECKS = 5;
@@ -112,6 +112,24 @@ export class SmsFactor implements MfaMethod<'sms', PendingNumber> {
   }
 
   /**
+   * Password & Security, before the number is replaced: a code to the current number, which the
+   * user must enter to show they still hold that phone. Bound to the flow (`interactionId`) and to
+   * the number it went to, so it is void if the number changes meanwhile; the send limits apply.
+   */
+  async sendPhoneChangeCode(user: User, context: FactorContext): Promise<ChallengeOutcome> {
+    const phone = await this.#deps.store.getPhone(user.id);
+    if (!phone) return { ok: false, reason: 'gateway' };
+    return this.#send(user, context, { purpose: 'phone_change', binding: this.#enrollmentBinding(context, phone), to: phone.e164, country: phone.country });
+  }
+
+  /** The code `sendPhoneChangeCode` sent, checked once (single use, 5 checks, 10 minutes). */
+  async verifyPhoneChangeCode(userId: string, input: string, context: FactorContext): Promise<VerifyOutcome> {
+    const phone = await this.#deps.store.getPhone(userId);
+    if (!phone) return { ok: false, reason: 'invalid' };
+    return this.#check({ userId, purpose: 'phone_change', binding: this.#enrollmentBinding(context, phone), country: phone.country }, input);
+  }
+
+  /**
    * "Send Text Message" at setup: the number must pass the rules (valid, mobile, an allowed country,
    * the Procore Pay rules), then the send limits. The number is kept for this enrollment until its
    * code comes back.
@@ -189,7 +207,7 @@ export class SmsFactor implements MfaMethod<'sms', PendingNumber> {
     return { ok: true };
   }
 
-  /** An enrollment code is bound to the number it went to; the binding is part of a key name, so the number is hashed. */
+  /** An enrollment (or phone change) code is bound to the number it went to; the binding is part of a key name, so the number is hashed. */
   #enrollmentBinding(context: FactorContext, phone: { e164: string }): string {
     return `${context.interactionId}:${this.#deps.phoneKey(phone.e164)}`;
   }

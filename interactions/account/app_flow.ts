@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import type { ScreenResult, ScreenRoute } from '../../mfa/screens.ts';
+import { AuthenticatorSelfService, type AppCommit, type KeptSession } from '../../self_service/authenticator.ts';
+import type { SitePages } from '../first_party/routes.ts';
+import { renderPage } from '../render.ts';
+import { requestMeta } from '../request_meta.ts';
+import { ACCOUNT_SITE, flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { refuseWhenIdpManaged } from './guards.ts';
+import { showNewRecoveryCode } from './new_recovery_code.ts';
+import { requireStepUp } from './step_up.ts';
+
+/**
+ * Password & Security › Add Authenticator App / Change Authenticator App, and enrolling early
+ * (self_service/authenticator.ts): the authenticator method's own enrollment screens ("Secure your
+ * Account": the QR code, the otpauth link, the setup key to copy, "Enter the 6-digit verification
+ * code", Continue), mounted under /account/security/app (`${APP}/mfa/totp`). Every page asks for the
+ * step-up first and refuses accounts whose MFA the company's IdP runs; a re-verification comes back
+ * to the start of the flow.
+ */
+
+const APP = `${SECURITY}/app`;
+
+type Committed = Extract<AppCommit, { ok: true }>;
+
+export function appPages(deps: AccountDeps): SitePages<AccountDeps> {
+  const service = new AuthenticatorSelfService(deps);
+  const pages: SitePages<AccountDeps> = { get: { '/security/app': (ctx, d) => start(ctx, d, service) }, post: {} };
+  for (const screen of deps.mfa.method('totp').screens) {
+    if (screen.step !== 'mfa_enroll') continue;
+    pages[screen.method === 'GET' ? 'get' : 'post'][`/security/app/${screen.path}`] = (ctx, d) => runSetupScreen(ctx, d, service, screen);
+  }
+  return pages;
+}
+
+/** GET …/app: starts (or starts again) the flow, then the setup page. */
+async function start(ctx: AccountContext, deps: AccountDeps, service: AuthenticatorSelfService): Promise<void> {
+  if (!(await guarded(ctx, deps))) return;
+  const begun = await service.begin(ctx.state.signedIn.record.userId, flowIdOf(ctx));
+  if (begun.ok) {
+    redirect(ctx, `${APP}/${deps.mfa.method('totp').entry.enroll}`);
+    return;
+  }
+  switch (begun.reason) {
+    case 'recovering':
+      message(ctx, 409, 'Finish Your Recovery First', 'A recovery code was used on your account: set up two-factor authentication in the sign-in where it was used.', SECURITY);
+      return;
+    case 'idp_managed':
+      ctx.throw(403, "Your multi-factor authentication is managed by your company's identity provider.");
+      break;
+    case 'no_user':
+      ctx.throw(400, 'There is no signed-in user for this request.');
+  }
+}
+
+/** One of the authenticator method's setup screens, within this session's flow. */
+async function runSetupScreen(ctx: AccountContext, deps: AccountDeps, service: AuthenticatorSelfService, screen: Extract<ScreenRoute, { step: 'mfa_enroll' }>): Promise<void> {
+  if (!(await guarded(ctx, deps))) return;
+  const flowId = flowIdOf(ctx);
+  const opened = await service.open(ctx.state.signedIn.record.userId, flowId, requestMeta(ctx));
+  if (!opened.ok) {
+    // A page opened out of turn starts the flow again; a form posted out of turn changes nothing.
+    if (ctx.method === 'GET') redirect(ctx, APP);
+    else if (opened.reason === 'idp_managed') ctx.throw(403, "Your multi-factor authentication is managed by your company's identity provider.");
+    else message(ctx, 409, 'Start Again', 'This change has expired or was started again. Nothing was changed.', APP);
+    return;
+  }
+  const { enrollment } = opened;
+  // Filled by the commit, which the screen calls through `confirm`.
+  const done: { commit?: Committed } = {};
+  const result = await screen.handle({
+    form: ctx.request.body,
+    context: enrollment.context,
+    // The phone has its own flow on this page: the setup page offers no other method.
+    others: [],
+    enrollment,
+    confirm: async (code) => {
+      const outcome = await service.commit(enrollment, code, flowId, keptSession(ctx));
+      if (!outcome.ok) return outcome;
+      done.commit = outcome;
+      return { ok: true };
+    },
+  });
+  if (result.kind === 'enrolled' && done.commit) {
+    await finish(ctx, deps, done.commit);
+    return;
+  }
+  show(ctx, deps, result);
+}
+
+/** The new app is stored: the first factor's recovery code, or back to the page with what changed. */
+async function finish(ctx: AccountContext, deps: AccountDeps, commit: Committed): Promise<void> {
+  if (commit.recoveryCode !== undefined) {
+    await showNewRecoveryCode(ctx, deps, commit.recoveryCode);
+    return;
+  }
+  const { sessionId, record } = ctx.state.signedIn;
+  const text =
+    commit.mode === 'change'
+      ? 'Your authenticator app was changed: use the new app from now on, the old one no longer works. Your other sessions were signed out.'
+      : 'Your authenticator app was added: you can now sign in with its codes.';
+  await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text } });
+  redirect(ctx, SECURITY);
+}
+
+/** A screen's answer as a response; paths are relative to the flow's base. */
+function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): void {
+  switch (result.kind) {
+    case 'page':
+      if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));
+      renderPage(ctx, join(deps.mfa.method('totp').viewsDir, result.view), { title: result.title, status: result.status ?? 200 }, { base: APP, uid: '', csrf: ctx.state.signedIn.record.csrf, ...result.data });
+      return;
+    case 'redirect':
+      redirect(ctx, `${APP}/${result.path}`);
+      return;
+    case 'stale':
+      message(ctx, 409, 'Nothing Was Changed', 'Your sign-in methods changed while you were doing this, so the new app was not saved. Your current methods still work. Start again.', APP);
+      return;
+    case 'enrolled':
+    case 'attempted':
+      redirect(ctx, SECURITY);
+      return;
+    case 'refused':
+      ctx.throw(result.status, result.message);
+  }
+}
+
+/** Step-up first (a stale proof re-verifies, then comes back to the start), then no IdP-run MFA. */
+async function guarded(ctx: AccountContext, deps: AccountDeps): Promise<boolean> {
+  if (!(await requireStepUp(ctx, deps, APP))) return false;
+  return !(await refuseWhenIdpManaged(ctx, deps));
+}
+
+/** The provider session this site signed in from stays; the user's others end with a replacement. */
+function keptSession(ctx: AccountContext): KeptSession | undefined {
+  const { sid } = ctx.state.signedIn.record;
+  return sid === undefined ? undefined : { clientId: ACCOUNT_SITE.clientId, sid };
+}
+
+function message(ctx: AccountContext, status: number, title: string, text: string, back: string): void {
+  renderPage(ctx, 'message', { title, status }, { tone: 'error', message: text, action: { href: back, label: back === SECURITY ? 'Back to Password & Security' : 'Start again' } });
+}
+
+function redirect(ctx: AccountContext, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(path);
+}
