@@ -264,7 +264,13 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
       store: stores.mfaFactors,
       audit: stores.audit,
       events,
-      signIns: providerSignIns,
+      signIns: {
+        ...providerSignIns,
+        // A replacement on Password & Security ends the user's other sessions there and in the console too.
+        async endOtherSessionsOf(id, keep) {
+          await Promise.all([providerSignIns.endOtherSessionsOf(id, keep), adminSessions.endEveryOneOf(id), accountSessions.endEveryOneOf(id, keep)]);
+        },
+      },
       flow: stores.flow,
       box,
       runPending: (_ctx, _userId, pending) => Promise.resolve(continueAfterSignIn(pending)),

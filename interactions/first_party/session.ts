@@ -72,17 +72,20 @@ export class FirstPartySessions {
   }
 
   /**
-   * Ends every session of this user on this site signed in before now (their MFA was reset): the store
+   * Ends every session of this user on this site signed in before now (their MFA was reset), except
+   * the one signed in from the provider session `keep` names (a change made on this site): the store
    * has no index of sessions by user, so this is a mark that `load` checks, kept as long as a
    * session can last.
    */
-  async endEveryOneOf(userId: string): Promise<void> {
-    await this.#o.flow.set(this.#endedKey(userId), { at: this.#o.clock() }, this.#o.maxSeconds);
+  async endEveryOneOf(userId: string, keep?: { sid: string }): Promise<void> {
+    await this.#o.flow.set(this.#endedKey(userId), { at: this.#o.clock(), ...(keep ? { keepSid: keep.sid } : {}) }, this.#o.maxSeconds);
   }
 
   async #endedSince(record: SessionRecord): Promise<boolean> {
     if (record.userId === undefined || record.signedInAt === undefined) return false;
     const ended = await this.#o.flow.get(this.#endedKey(record.userId));
+    // `keepSid`: the change was made in this browser (its provider session), which stays signed in.
+    if (typeof ended?.['keepSid'] === 'string' && ended['keepSid'] === record.sid) return false;
     return typeof ended?.['at'] === 'number' && record.signedInAt < ended['at'];
   }
 

@@ -73,6 +73,9 @@ export function accountPasswordSuite(backend: () => Backend): void {
     // Tom is also signed in to an app in another browser, with a refresh token.
     const elsewhere = await signInForTokens(running.issuer, WEB, TOM, clock, { scope: 'openid email offline_access' });
     assert.ok(elsewhere.refreshToken);
+    // …and on Password & Security in a third browser.
+    const thirdBrowser = new Browser(running.issuer);
+    await accountSignIn(thirdBrowser, TOM, clock);
     const { b, form } = await atForm(TOM);
     assert.match(form.body, /name="current_password" type="password" autocomplete="current-password"/);
     assert.match(form.body, /name="new_password" type="password" autocomplete="new-password"/);
@@ -97,6 +100,8 @@ export function accountPasswordSuite(backend: () => Backend): void {
     assert.match((await follow(elsewhere.browser, await elsewhere.browser.get(other.url.href))).body, /name="email"/, 'the login screen');
     const here = await startAuthorization(running.issuer, WEB, { scope: 'openid' });
     assert.ok((await followRedirects(b, await b.get(here.url.href))).callback, 'the session the change was made in is kept');
+    assert.equal((await thirdBrowser.get(SECURITY)).status, 303, 'Password & Security in the other browser asks for a sign-in again');
+    assert.equal((await b.get(SECURITY)).status, 200, 'and stays open here');
 
     // The next logins: the old password is refused, the new one works.
     assert.equal(await passwordStatus(TOM), 401);
