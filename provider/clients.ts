@@ -36,6 +36,10 @@ export interface ClientRegistration {
 export const DEFAULT_CLIENT_SCOPE = 'openid email profile offline_access';
 /** The admin console's own client (interactions/admin_console): built in, so no seed may register it. */
 export const CONSOLE_CLIENT_ID = 'admin-console';
+/** Password & Security's own client (interactions/account): built in too. */
+export const ACCOUNT_CLIENT_ID = 'account-security';
+/** The built-in clients' ids, which no seed may register. */
+export const BUILT_IN_CLIENT_IDS: readonly string[] = [CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID];
 
 /** The scope of the admin API: only a client whose `scope` lists it gets a token for it. */
 export const ADMIN_SCOPE = 'admin';

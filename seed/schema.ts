@@ -7,7 +7,7 @@ import { isLoopbackUrl } from '../lib/loopback.ts';
 import { methodsAllowedForPayRoles } from '../mfa/policy.ts';
 import { SCOPES } from '../provider/scopes.ts';
 import { isTimeZone } from '../directory/time_zones.ts';
-import { CONSOLE_CLIENT_ID, authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
+import { BUILT_IN_CLIENT_IDS, authMethodOf, CLIENT_AUTH_METHODS, MIN_CLIENT_SECRET_LENGTH, SECRET_AUTH_METHODS } from '../provider/clients.ts';
 import { checkSmsNumber, DEFAULT_SMS_COUNTRIES, SMS_REFUSAL_MESSAGES } from '../mfa/factors/sms/rules.ts';
 
 const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1–64 letters, digits, "_", "." or "-"');
@@ -203,7 +203,7 @@ export const SeedFile = z
     const clientIds = new Set<string>();
     seed.clients.forEach((c, i) => {
       if (clientIds.has(c.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id "${c.client_id}"` });
-      if (c.client_id === CONSOLE_CLIENT_ID) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `"${CONSOLE_CLIENT_ID}" is the admin console's built-in client` });
+      if (BUILT_IN_CLIENT_IDS.includes(c.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `"${c.client_id}" is a built-in client (the admin console, Password & Security)` });
       clientIds.add(c.client_id);
     });
   });

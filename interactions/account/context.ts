@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ACCOUNT_CLIENT_ID } from '../../provider/clients.ts';
 import type { DirectoryStore } from '../../directory/store.ts';
 import type { LoginThrottle } from '../../directory/login_throttle.ts';
 import type { AuditLog } from '../../audit/audit_log.ts';
@@ -19,7 +20,7 @@ export type { AccountContext };
  */
 export const ACCOUNT_SITE: FirstPartySite = {
   basePath: '/account',
-  clientId: 'account-security',
+  clientId: ACCOUNT_CLIENT_ID,
   clientName: 'Password & Security',
   cookie: 'account_session',
   storeKey: 'account-session',
