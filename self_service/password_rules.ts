@@ -75,9 +75,13 @@ function refuse(refusal: PasswordRefusal, message: string): PasswordVerdict {
   return { ok: false, refusal, message };
 }
 
-/** Case-insensitive comparison, with compatibility forms (full-width letters) folded too. */
+/**
+ * Case-insensitive comparison, with compatibility forms (full-width letters) folded too, and the
+ * invisible characters (zero-width space and joiners, soft hyphen, word joiner…) dropped: they would
+ * otherwise hide the email or the product name from the check while the password reads the same.
+ */
 function fold(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+  return text.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').toLowerCase();
 }
 
 /** The whole address and the local part, as typed and without its separators (tom.smith → tomsmith). */

@@ -60,8 +60,13 @@ export class FirstPartySessions {
   async load(ctx: Context): Promise<{ id: string; record: SessionRecord } | undefined> {
     const id = ctx.cookies.get(this.#o.site.cookie);
     if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-    const parsed = SessionRecord.safeParse(await this.#o.flow.get(this.#key(id)));
+    const [stored, signedOut] = await Promise.all([this.#o.flow.get(this.#key(id)), this.#o.flow.get(this.#signedOutKey(id))]);
+    const parsed = SessionRecord.safeParse(stored);
     if (!parsed.success) return undefined;
+    if (signedOut !== undefined) {
+      await this.#o.flow.delete(this.#key(id));
+      return undefined;
+    }
     const record = parsed.data;
     const started = record.signedInAt ?? record.createdAt;
     if (this.#o.clock() - started > this.#o.maxSeconds * 1000 || (await this.#endedSince(record))) {
@@ -112,13 +117,23 @@ export class FirstPartySessions {
     ctx.cookies.set(this.#o.site.cookie, id, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: this.#o.site.basePath, overwrite: true });
   }
 
+  /**
+   * Ends the session for good: a request of it still running saves its record again as it ends
+   * (the sliding idle timeout, a notice), so the end is also recorded under the id, for as long as a
+   * session can last, and `load` refuses a record saved after it.
+   */
   async destroy(ctx: Context, id: string): Promise<void> {
+    await this.#o.flow.set(this.#signedOutKey(id), { at: this.#o.clock() }, this.#o.maxSeconds);
     await this.#o.flow.delete(this.#key(id));
     ctx.cookies.set(this.#o.site.cookie, null, { path: this.#o.site.basePath });
   }
 
   #key(id: string): string {
     return `${this.#o.site.storeKey}:${createHash('sha256').update(id).digest('base64url')}`;
+  }
+
+  #signedOutKey(id: string): string {
+    return `${this.#o.site.storeKey}-signed-out:${createHash('sha256').update(id).digest('base64url')}`;
   }
 
   #endedKey(userId: string): string {
