@@ -240,16 +240,18 @@ export class Mfa {
   }
 
   /**
-   * One challenge attempt with a method the account may use now. Success makes it the default;
+   * One challenge attempt with a method the account may use now. Success makes it the default (unless `rememberChoice` is false);
    * the attempt that locks the account also ends the sign-in and its browser session.
    */
-  async attempt(userId: string, methodId: MethodId, input: string, context: AttemptContext): Promise<AttemptResult> {
+  async attempt(userId: string, methodId: MethodId, input: string, context: AttemptContext, options: { rememberChoice: boolean } = { rememberChoice: true }): Promise<AttemptResult> {
     const account = await this.#account(userId);
     if (!account) return { outcome: 'failed', reason: 'invalid' };
     if (!account.usable.includes(methodId)) return { outcome: 'not_allowed' };
     const method = this.method(methodId);
     const result = await this.#verify(account.user, method, input, context);
-    if (result.outcome === 'success') await this.#deps.store.setPreferredMethod(userId, methodId);
+    // A sign-in remembers the method used as the default; a re-verification on Password & Security
+    // does not, so it cannot undo the preference the user set there a moment ago.
+    if (result.outcome === 'success' && options.rememberChoice) await this.#deps.store.setPreferredMethod(userId, methodId);
     return result;
   }
 

@@ -1,13 +1,11 @@
 import { join } from 'node:path';
 import type { ScreenResult, ScreenRoute } from '../../mfa/screens.ts';
-import { AuthenticatorSelfService, type AppCommit, type KeptSession } from '../../self_service/authenticator.ts';
+import { AuthenticatorSelfService, type AppCommit } from '../../self_service/authenticator.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
-import { ACCOUNT_SITE, flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { refuseWhenIdpManaged } from './guards.ts';
-import { showNewRecoveryCode } from './new_recovery_code.ts';
-import { requireStepUp } from './step_up.ts';
+import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Authenticator App / Change Authenticator App, and enrolling early
@@ -34,7 +32,7 @@ export function appPages(deps: AccountDeps): SitePages<AccountDeps> {
 
 /** GET …/app: starts (or starts again) the flow, then the setup page. */
 async function start(ctx: AccountContext, deps: AccountDeps, service: AuthenticatorSelfService): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, APP))) return;
   const begun = await service.begin(ctx.state.signedIn.record.userId, flowIdOf(ctx));
   if (begun.ok) {
     redirect(ctx, `${APP}/${deps.mfa.method('totp').entry.enroll}`);
@@ -54,7 +52,7 @@ async function start(ctx: AccountContext, deps: AccountDeps, service: Authentica
 
 /** One of the authenticator method's setup screens, within this session's flow. */
 async function runSetupScreen(ctx: AccountContext, deps: AccountDeps, service: AuthenticatorSelfService, screen: Extract<ScreenRoute, { step: 'mfa_enroll' }>): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, APP))) return;
   const flowId = flowIdOf(ctx);
   const opened = await service.open(ctx.state.signedIn.record.userId, flowId, requestMeta(ctx));
   if (!opened.ok) {
@@ -81,26 +79,13 @@ async function runSetupScreen(ctx: AccountContext, deps: AccountDeps, service: A
     },
   });
   if (result.kind === 'enrolled' && done.commit) {
-    await finish(ctx, deps, done.commit);
+    const { mode, recoveryCode } = done.commit;
+    await afterMethodStored(ctx, deps, recoveryCode, mode === 'change' ? 'Your authenticator app was changed: use the new app from now on, the old one no longer works. Your other sessions were signed out.' : 'Your authenticator app was added: you can now sign in with its codes.');
     return;
   }
   show(ctx, deps, result);
 }
 
-/** The new app is stored: the first factor's recovery code, or back to the page with what changed. */
-async function finish(ctx: AccountContext, deps: AccountDeps, commit: Committed): Promise<void> {
-  if (commit.recoveryCode !== undefined) {
-    await showNewRecoveryCode(ctx, deps, commit.recoveryCode);
-    return;
-  }
-  const { sessionId, record } = ctx.state.signedIn;
-  const text =
-    commit.mode === 'change'
-      ? 'Your authenticator app was changed: use the new app from now on, the old one no longer works. Your other sessions were signed out.'
-      : 'Your authenticator app was added: you can now sign in with its codes.';
-  await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text } });
-  redirect(ctx, SECURITY);
-}
 
 /** A screen's answer as a response; paths are relative to the flow's base. */
 function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): void {
@@ -124,23 +109,6 @@ function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): voi
   }
 }
 
-/** Step-up first (a stale proof re-verifies, then comes back to the start), then no IdP-run MFA. */
-async function guarded(ctx: AccountContext, deps: AccountDeps): Promise<boolean> {
-  if (!(await requireStepUp(ctx, deps, APP))) return false;
-  return !(await refuseWhenIdpManaged(ctx, deps));
-}
 
-/** The provider session this site signed in from stays; the user's others end with a replacement. */
-function keptSession(ctx: AccountContext): KeptSession | undefined {
-  const { sid } = ctx.state.signedIn.record;
-  return sid === undefined ? undefined : { clientId: ACCOUNT_SITE.clientId, sid };
-}
 
-function message(ctx: AccountContext, status: number, title: string, text: string, back: string): void {
-  renderPage(ctx, 'message', { title, status }, { tone: 'error', message: text, action: { href: back, label: back === SECURITY ? 'Back to Password & Security' : 'Start again' } });
-}
 
-function redirect(ctx: AccountContext, path: string): void {
-  ctx.status = 303;
-  ctx.redirect(path);
-}

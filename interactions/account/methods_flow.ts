@@ -3,11 +3,9 @@ import { isMethodId, type MethodId } from '../../mfa/registry.ts';
 import { MethodSettings, type RemovalRefusal } from '../../self_service/methods.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { readForm } from '../forms.ts';
-import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { refuseWhenIdpManaged } from './guards.ts';
-import { requireStepUp } from './step_up.ts';
+import { backWithNotice, guardedMfaFlow, message } from './flow_helpers.ts';
 
 /**
  * Password & Security › Remove (a method) and Make preferred (self_service/methods.ts): the page's
@@ -38,7 +36,7 @@ async function remove(ctx: AccountContext, deps: AccountDeps, settings: MethodSe
     const text = outcome.lastFactor
       ? `${label} was removed. It was your last method: two-factor authentication is off, and your recovery code was removed with it.`
       : `${label} was removed.${outcome.preferred ? ` ${deps.mfa.method(outcome.preferred).label} is your preferred method.` : ''}`;
-    await notice(ctx, deps, text);
+    await backWithNotice(ctx, deps, text);
     return;
   }
   refuseRemoval(ctx, outcome.reason, label);
@@ -70,7 +68,7 @@ async function prefer(ctx: AccountContext, deps: AccountDeps, settings: MethodSe
   const label = deps.mfa.method(method).label;
   const outcome = await settings.prefer(ctx.state.signedIn.record.userId, method);
   if (outcome.ok) {
-    await notice(ctx, deps, `${label} is now your preferred method: it is selected first when you verify your identity. Your other methods still work.`);
+    await backWithNotice(ctx, deps, `${label} is now your preferred method: it is selected first when you verify your identity. Your other methods still work.`);
     return;
   }
   switch (outcome.reason) {
@@ -87,8 +85,7 @@ async function prefer(ctx: AccountContext, deps: AccountDeps, settings: MethodSe
 
 /** The step-up, then no IdP-run MFA, then the posted method; undefined when the response is already made. */
 async function guardedMethod(ctx: AccountContext, deps: AccountDeps): Promise<MethodId | undefined> {
-  if (!(await requireStepUp(ctx, deps, SECURITY))) return undefined;
-  if (await refuseWhenIdpManaged(ctx, deps)) return undefined;
+  if (!(await guardedMfaFlow(ctx, deps, SECURITY))) return undefined;
   const form = readForm(ctx, MethodForm);
   if (!form.ok) {
     message(ctx, 400, 'Unknown Method', 'Choose one of the methods on the page.');
@@ -97,14 +94,4 @@ async function guardedMethod(ctx: AccountContext, deps: AccountDeps): Promise<Me
   return form.value.method;
 }
 
-/** Back to the page, which says what changed (once). */
-async function notice(ctx: AccountContext, deps: AccountDeps, text: string): Promise<void> {
-  const { sessionId, record } = ctx.state.signedIn;
-  await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text } });
-  ctx.status = 303;
-  ctx.redirect(SECURITY);
-}
 
-function message(ctx: AccountContext, status: number, title: string, text: string): void {
-  renderPage(ctx, 'message', { title, status }, { tone: 'error', message: text, action: { href: SECURITY, label: 'Back to Password & Security' } });
-}

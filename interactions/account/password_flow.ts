@@ -6,7 +6,8 @@ import type { SitePages } from '../first_party/routes.ts';
 import { readForm } from '../forms.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
-import { ACCOUNT_SITE, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { backWithNotice, keptSession } from './flow_helpers.ts';
 import { requireStepUp } from './step_up.ts';
 
 /**
@@ -44,7 +45,7 @@ async function showForm(ctx: AccountContext, deps: AccountDeps, service: Passwor
 
 /** POST …/password: the change; a refusal shows the form again with why. */
 async function change(ctx: AccountContext, deps: AccountDeps, service: PasswordSelfService): Promise<void> {
-  const { userId, sid } = ctx.state.signedIn.record;
+  const { userId } = ctx.state.signedIn.record;
   const start = await service.start(userId);
   if (!start.ok) {
     refuse(ctx, start.reason);
@@ -56,13 +57,10 @@ async function change(ctx: AccountContext, deps: AccountDeps, service: PasswordS
     form(ctx, start.minLength, { status: 400, message: posted.message });
     return;
   }
-  const keep = sid === undefined ? undefined : { clientId: ACCOUNT_SITE.clientId, sid };
+  const keep = keptSession(ctx);
   const outcome = await service.change(userId, { current: posted.value.current_password, next: posted.value.new_password }, requestMeta(ctx), keep);
   if (outcome.ok) {
-    const { sessionId, record } = ctx.state.signedIn;
-    await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text: 'Your password was changed. Your other sessions were signed out.' } });
-    ctx.status = 303;
-    ctx.redirect(SECURITY);
+    await backWithNotice(ctx, deps, 'Your password was changed. Your other sessions were signed out.');
     return;
   }
   switch (outcome.reason) {

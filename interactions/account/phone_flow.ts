@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import type { AllowedMethods } from '../../mfa/policy.ts';
 import { notSentPage, USE_THE_APP } from '../../mfa/phone_change.ts';
 import { postedCode, type OtherWay, type ScreenResult, type ScreenRoute } from '../../mfa/screens.ts';
-import { PhoneSelfService, type KeptSession, type PhoneCommit } from '../../self_service/phone.ts';
+import { PhoneSelfService, type PhoneCommit } from '../../self_service/phone.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
-import { ACCOUNT_SITE, flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { refuseWhenIdpManaged } from './guards.ts';
-import { showNewRecoveryCode } from './new_recovery_code.ts';
-import { requireStepUp } from './step_up.ts';
+import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Phone Number / Change Phone Number (self_service/phone.ts): the current
@@ -50,7 +48,7 @@ export function phonePages(deps: AccountDeps): SitePages<AccountDeps> {
 
 /** GET …/phone: starts (or starts again) the flow; a change first sends a code to the current phone, on a POST. */
 async function start(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfService): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, PHONE))) return;
   const begun = await service.begin(ctx.state.signedIn.record.userId, flowIdOf(ctx));
   if (begun.ok) {
     if (begun.mode === 'change' && begun.current) renderPage(ctx, 'account/phone_current', { title: 'Confirm Your Current Phone Number' }, { csrf: ctx.state.signedIn.record.csrf, masked: begun.current.masked });
@@ -74,7 +72,7 @@ async function start(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfS
 
 /** POST …/phone/current/send: "Send Text Message" to the current phone (and "Resend New Code"). */
 async function sendCurrentCode(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfService): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, PHONE))) return;
   const sent = await service.sendCurrentCode(ctx.state.signedIn.record.userId, flowIdOf(ctx), requestMeta(ctx));
   if (sent.ok) redirect(ctx, CURRENT);
   else if (sent.reason === 'no_flow') redirect(ctx, PHONE);
@@ -83,7 +81,7 @@ async function sendCurrentCode(ctx: AccountContext, deps: AccountDeps, service: 
 
 /** GET …/phone/current: "Enter the 6-Digit Verification Code" sent to the current phone. */
 async function showCurrentCode(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfService): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, PHONE))) return;
   const current = await service.currentPhone(ctx.state.signedIn.record.userId, flowIdOf(ctx));
   if (current) currentCodePage(ctx, deps, current.masked);
   else redirect(ctx, PHONE);
@@ -91,7 +89,7 @@ async function showCurrentCode(ctx: AccountContext, deps: AccountDeps, service: 
 
 /** POST …/phone/current: the code from the current phone; only then the new number. */
 async function proveCurrentPhone(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfService): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, PHONE))) return;
   const { userId } = ctx.state.signedIn.record;
   const proof = await service.proveCurrentPhone(userId, flowIdOf(ctx), postedCode(ctx.request.body), requestMeta(ctx));
   if (proof.ok) {
@@ -112,7 +110,7 @@ function currentCodePage(ctx: AccountContext, deps: AccountDeps, masked: string,
 
 /** One of the SMS method's enrollment screens, for the new number, once the flow has reached it. */
 async function runNewNumberScreen(ctx: AccountContext, deps: AccountDeps, service: PhoneSelfService, screen: Extract<ScreenRoute, { step: 'mfa_enroll' }>): Promise<void> {
-  if (!(await guarded(ctx, deps))) return;
+  if (!(await guardedMfaFlow(ctx, deps, PHONE))) return;
   const flowId = flowIdOf(ctx);
   const opened = await service.openNewNumber(ctx.state.signedIn.record.userId, flowId, requestMeta(ctx));
   if (!opened.ok) {
@@ -139,26 +137,13 @@ async function runNewNumberScreen(ctx: AccountContext, deps: AccountDeps, servic
     },
   });
   if (result.kind === 'enrolled' && done.commit) {
-    await finish(ctx, deps, done.commit);
+    const { mode, recoveryCode, masked } = done.commit;
+    await afterMethodStored(ctx, deps, recoveryCode, mode === 'change' ? `Your phone number was changed: sign-in codes now go to ${masked}. Your other sessions were signed out.` : `Your phone number ${masked} was added: sign-in codes can now go to it by text message.`);
     return;
   }
   show(ctx, deps, result);
 }
 
-/** The new number is stored: the first factor's recovery code, or back to the page with what changed. */
-async function finish(ctx: AccountContext, deps: AccountDeps, commit: Committed): Promise<void> {
-  if (commit.recoveryCode !== undefined) {
-    await showNewRecoveryCode(ctx, deps, commit.recoveryCode);
-    return;
-  }
-  const { sessionId, record } = ctx.state.signedIn;
-  const text =
-    commit.mode === 'change'
-      ? `Your phone number was changed: sign-in codes now go to ${commit.masked}. Your other sessions were signed out.`
-      : `Your phone number ${commit.masked} was added: sign-in codes can now go to it by text message.`;
-  await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text } });
-  redirect(ctx, SECURITY);
-}
 
 /** A screen's answer as a response; paths are relative to the flow's base. */
 function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): void {
@@ -182,11 +167,6 @@ function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): voi
   }
 }
 
-/** Step-up first (a stale proof re-verifies, then comes back to the start), then no IdP-run MFA. */
-async function guarded(ctx: AccountContext, deps: AccountDeps): Promise<boolean> {
-  if (!(await requireStepUp(ctx, deps, PHONE))) return false;
-  return !(await refuseWhenIdpManaged(ctx, deps));
-}
 
 /** The other methods one may set up instead, as the SMS pages offer them (`${PHONE}/mfa/totp` leads to the app's flow). */
 function othersThanSms(deps: AccountDeps, allowed: AllowedMethods | undefined): OtherWay[] {
@@ -204,20 +184,8 @@ function pageBase(ctx: AccountContext): Record<string, unknown> {
   return { base: PHONE, uid: '', csrf: ctx.state.signedIn.record.csrf };
 }
 
-/** The provider session this site signed in from stays; the user's others end with a change. */
-function keptSession(ctx: AccountContext): KeptSession | undefined {
-  const { sid } = ctx.state.signedIn.record;
-  return sid === undefined ? undefined : { clientId: ACCOUNT_SITE.clientId, sid };
-}
 
-function message(ctx: AccountContext, status: number, title: string, text: string, back: string): void {
-  renderPage(ctx, 'message', { title, status }, { tone: 'error', message: text, action: { href: back, label: back === SECURITY ? 'Back to Password & Security' : 'Start again' } });
-}
 
-function redirect(ctx: AccountContext, path: string): void {
-  ctx.status = 303;
-  ctx.redirect(path);
-}
 
 function goTo(path: string) {
   return (ctx: AccountContext): Promise<void> => {

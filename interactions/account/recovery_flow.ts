@@ -4,9 +4,8 @@ import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { refuseWhenIdpManaged } from './guards.ts';
+import { guardedMfaFlow } from './flow_helpers.ts';
 import { showNewRecoveryCode } from './new_recovery_code.ts';
-import { requireStepUp } from './step_up.ts';
 
 /**
  * Password & Security › Request New Code (self_service/recovery.ts). The step-up is the identity
@@ -57,9 +56,8 @@ async function request(ctx: AccountContext, deps: AccountDeps): Promise<void> {
 }
 
 /** The step-up first (it comes back to the confirmation page), then the IdP-managed refusal. */
-async function guarded(ctx: AccountContext, deps: AccountDeps): Promise<boolean> {
-  if (!(await requireStepUp(ctx, deps, REQUEST))) return false;
-  return !(await refuseWhenIdpManaged(ctx, deps));
+function guarded(ctx: AccountContext, deps: AccountDeps): Promise<boolean> {
+  return guardedMfaFlow(ctx, deps, REQUEST);
 }
 
 function noFactor(ctx: AccountContext): void {

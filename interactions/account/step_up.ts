@@ -140,7 +140,7 @@ async function runChallenge(ctx: AccountContext, deps: AccountDeps, method: MfaM
     .filter((id) => id !== method.id && deps.mfa.method(id).texts.useInstead !== undefined)
     .map((id) => ({ label: deps.mfa.method(id).texts.useInstead ?? '', path: deps.mfa.method(id).entry.challenge }));
   const context: AttemptContext = { ip: ctx.ip, userAgent: ctx.get('user-agent'), interactionId: `account:${flowIdOf(ctx)}`, sessionUid: undefined };
-  const result = await handle({ form: ctx.request.body, context, others, user: options.user, hint: options.hints[method.id], attempt: (code) => deps.mfa.attempt(userId, method.id, code, context) });
+  const result = await handle({ form: ctx.request.body, context, others, user: options.user, hint: options.hints[method.id], attempt: (code) => deps.mfa.attempt(userId, method.id, code, context, { rememberChoice: false }) });
   switch (result.kind) {
     case 'page':
       if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));

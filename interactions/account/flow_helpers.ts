@@ -1,0 +1,42 @@
+import { renderPage } from '../render.ts';
+import { ACCOUNT_SITE, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
+import { refuseWhenIdpManaged } from './guards.ts';
+import { showNewRecoveryCode } from './new_recovery_code.ts';
+import { requireStepUp } from './step_up.ts';
+
+/** What every Password & Security flow shares: its guard, its answers, and the end of a change. */
+
+/** Step-up first (a stale proof re-verifies, then comes back to `start`), then no IdP-run MFA. */
+export async function guardedMfaFlow(ctx: AccountContext, deps: AccountDeps, start: string): Promise<boolean> {
+  if (!(await requireStepUp(ctx, deps, start))) return false;
+  return !(await refuseWhenIdpManaged(ctx, deps));
+}
+
+/** The provider session this site signed in from stays when a replacement ends the user's others. */
+export function keptSession(ctx: AccountContext): { clientId: string; sid: string } | undefined {
+  const { sid } = ctx.state.signedIn.record;
+  return sid === undefined ? undefined : { clientId: ACCOUNT_SITE.clientId, sid };
+}
+
+/** Back to the page, which says what changed (once). */
+export async function backWithNotice(ctx: AccountContext, deps: AccountDeps, text: string): Promise<void> {
+  const { sessionId, record } = ctx.state.signedIn;
+  await deps.sessions.save(ctx, sessionId, { ...record, notice: { tone: 'ok', text } });
+  redirect(ctx, SECURITY);
+}
+
+/** A method stored: the first factor's new recovery code to save, or back to the page saying what changed. */
+export async function afterMethodStored(ctx: AccountContext, deps: AccountDeps, recoveryCode: string | undefined, text: string): Promise<void> {
+  if (recoveryCode !== undefined) await showNewRecoveryCode(ctx, deps, recoveryCode);
+  else await backWithNotice(ctx, deps, text);
+}
+
+/** A refusal page with a way back (to the page, or to the flow's start). */
+export function message(ctx: AccountContext, status: number, title: string, text: string, back: string = SECURITY): void {
+  renderPage(ctx, 'message', { title, status }, { tone: 'error', message: text, action: { href: back, label: back === SECURITY ? 'Back to Password & Security' : 'Start again' } });
+}
+
+export function redirect(ctx: AccountContext, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(path);
+}
