@@ -321,6 +321,12 @@ export function accountAppSuite(backend: () => Backend): void {
     assert.match(overview.body, /id="method-sms"[^]*?<span class="badge">Preferred<\/span>/);
     assert.equal((await factorsOf(TOM.id)).preferred, 'sms');
 
+    // A later re-verification on this page with the app does not undo the choice.
+    clock.advance(16 * 60_000);
+    const verify = await follow(b, await b.get(`${SECURITY}/verify?next=${encodeURIComponent(SECURITY)}`));
+    await stepUp(b, verify, TOM, clock);
+    assert.equal((await factorsOf(TOM.id)).preferred, 'sms', 'still SMS after verifying with the app');
+
     const next = await loginToMfaStep(newBrowser(), TOM);
     assert.match(next.body, /How Do You Want to Verify Your Identity/);
     assert.match(next.body, /value="sms" checked/, 'the preferred method is the default');
