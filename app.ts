@@ -78,6 +78,8 @@ export interface Idp {
   notices: DeadlineNotices;
   /** Sends queued email; also the MailQueue domain code enqueues on. Tests `drain()` it before reading the SMTP server. */
   mail: MailDelivery;
+  /** SIGTERM: `/readyz` answers 503 from now on and responses close their connections. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -228,7 +230,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   provider.use(requestDeadline(config.requestTimeoutMs, logger));
   provider.use(securityHeaders);
   provider.use(serveAssets);
-  provider.use(healthRoutes(() => stores.ping()));
+  let draining = false;
+  provider.use(healthRoutes(() => stores.ping(), () => draining));
   provider.use(metricsRoute(metrics, config.metricsToken));
   provider.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/') renderPage(ctx, 'home', { title: 'Sign in' }, { demo });
@@ -289,6 +292,9 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     mail,
     admin,
     notices,
+    beginShutdown: () => {
+      draining = true;
+    },
     close: async () => {
       clearInterval(sweep);
       await mail.stop();

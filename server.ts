@@ -65,11 +65,34 @@ server.listen(config.port, config.host, () => {
   }
 });
 
+/**
+ * SIGTERM/SIGINT: `/readyz` turns 503 and responses close their connections at once, the listener
+ * stops accepting connections, in-flight requests finish, and the stores close. Whatever is still
+ * running after SHUTDOWN_GRACE_SECONDS is cut off and the process exits anyway (status 1).
+ */
+let shuttingDown = false;
 const shutdown = (signal: string): void => {
-  logger.info({ signal }, 'shutting down');
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+  idp.beginShutdown();
+  const deadline = setTimeout(() => {
+    logger.warn('shutdown grace period over: closing the remaining connections');
+    server.closeAllConnections();
+    process.exit(1);
+  }, config.shutdownGraceMs);
+  deadline.unref();
   server.close(() => {
-    void idp.close().then(() => process.exit(0));
+    void idp.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'closing the stores failed');
+        process.exit(1);
+      },
+    );
   });
+  // Keep-alive connections with no request under way would hold close() open: they go now.
+  server.closeIdleConnections();
 };
 process.on('SIGTERM', () => {
   shutdown('SIGTERM');

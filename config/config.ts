@@ -18,6 +18,7 @@ const EnvSchema = z.object({
   SIGNING_KEYS: z.string().min(1).optional(),
   SEED_FILE: z.string().min(1).optional(),
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
   REFRESH_ABSOLUTE_SECONDS: z.coerce.number().int().positive().default(30 * 86400),
@@ -123,6 +124,8 @@ export interface Config {
   logLevel: string;
   /** Longest a request may wait (e.g. on a stalled Redis) before it is answered 503. */
   requestTimeoutMs: number;
+  /** On SIGTERM, in-flight requests get this long to finish before the process exits anyway. */
+  shutdownGraceMs: number;
   sessionTtlSeconds: number;
   /** A refresh chain's lifetime from the first login, and per token unused (see docs/decisions.md). */
   refreshTokens: { absoluteSeconds: number; idleSeconds: number };
@@ -199,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       seedFile: e.SEED_FILE,
       logLevel: e.LOG_LEVEL,
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,
       refreshTokens: { absoluteSeconds: e.REFRESH_ABSOLUTE_SECONDS, idleSeconds: e.REFRESH_IDLE_SECONDS },
       mfaLimits: {
