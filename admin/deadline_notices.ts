@@ -14,7 +14,6 @@ export function reminderDue(daysLeft: number): DeadlineNoticeKind | undefined {
   return undefined;
 }
 
-
 /** A member the company's deadline applies to: active in it, an active account, and not one whose MFA a company's IdP runs. */
 export interface AffectedMember {
   user: User;

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
-import type { ScreenResult, ScreenRoute } from '../../mfa/screens.ts';
-import { AuthenticatorSelfService, type AppCommit } from '../../self_service/authenticator.ts';
+import type { ScreenRoute } from '../../mfa/screens.ts';
+import { AuthenticatorSelfService } from '../../self_service/authenticator.ts';
 import type { SitePages } from '../first_party/routes.ts';
-import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect } from './flow_helpers.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Authenticator App / Change Authenticator App, and enrolling early
@@ -17,8 +15,6 @@ import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect } fro
  */
 
 const APP = `${SECURITY}/app`;
-
-type Committed = Extract<AppCommit, { ok: true }>;
 
 export function appPages(deps: AccountDeps): SitePages<AccountDeps> {
   const service = new AuthenticatorSelfService(deps);
@@ -63,52 +59,13 @@ async function runSetupScreen(ctx: AccountContext, deps: AccountDeps, service: A
     return;
   }
   const { enrollment } = opened;
-  // Filled by the commit, which the screen calls through `confirm`.
-  const done: { commit?: Committed } = {};
-  const result = await screen.handle({
-    form: ctx.request.body,
-    context: enrollment.context,
-    // The phone has its own flow on this page: the setup page offers no other method.
-    others: [],
-    enrollment,
-    confirm: async (code) => {
-      const outcome = await service.commit(enrollment, code, flowId, keptSession(ctx));
-      if (!outcome.ok) return outcome;
-      done.commit = outcome;
-      return { ok: true };
-    },
-  });
-  if (result.kind === 'enrolled' && done.commit) {
-    const { mode, recoveryCode } = done.commit;
+  // The phone has its own flow on this page: the setup page offers no other method.
+  const { committed, result } = await runEnrollmentScreen(ctx, screen, { enrollment, others: [], commit: (code) => service.commit(enrollment, code, flowId, keptSession(ctx)) });
+  if (committed) {
+    const { mode, recoveryCode } = committed;
     await afterMethodStored(ctx, deps, recoveryCode, mode === 'change' ? 'Your authenticator app was changed: use the new app from now on, the old one no longer works. Your other sessions were signed out.' : 'Your authenticator app was added: you can now sign in with its codes.');
     return;
   }
-  show(ctx, deps, result);
+  showSetupResult(ctx, result, { base: APP, viewsDir: deps.mfa.method('totp').viewsDir, stale: 'Your sign-in methods changed while you were doing this, so the new app was not saved. Your current methods still work. Start again.' });
 }
-
-
-/** A screen's answer as a response; paths are relative to the flow's base. */
-function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): void {
-  switch (result.kind) {
-    case 'page':
-      if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));
-      renderPage(ctx, join(deps.mfa.method('totp').viewsDir, result.view), { title: result.title, status: result.status ?? 200 }, { base: APP, uid: '', csrf: ctx.state.signedIn.record.csrf, ...result.data });
-      return;
-    case 'redirect':
-      redirect(ctx, `${APP}/${result.path}`);
-      return;
-    case 'stale':
-      message(ctx, 409, 'Nothing Was Changed', 'Your sign-in methods changed while you were doing this, so the new app was not saved. Your current methods still work. Start again.', APP);
-      return;
-    case 'enrolled':
-    case 'attempted':
-      redirect(ctx, SECURITY);
-      return;
-    case 'refused':
-      ctx.throw(result.status, result.message);
-  }
-}
-
-
-
 

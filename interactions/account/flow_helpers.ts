@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import type { EnrollOutcome, Enrollment } from '../../mfa/factor.ts';
+import type { OtherWay, ScreenResult, ScreenRoute } from '../../mfa/screens.ts';
 import { renderPage } from '../render.ts';
 import { ACCOUNT_SITE, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
 import { refuseWhenIdpManaged } from './guards.ts';
@@ -39,4 +42,52 @@ export function message(ctx: AccountContext, status: number, title: string, text
 export function redirect(ctx: AccountContext, path: string): void {
   ctx.status = 303;
   ctx.redirect(path);
+}
+
+/**
+ * Runs one of a method's enrollment screens within a flow, committing through `commit` when the
+ * screen confirms the code; returns what was committed (undefined when nothing was) and the screen's
+ * answer.
+ */
+export async function runEnrollmentScreen<C extends { ok: true }>(
+  ctx: AccountContext,
+  screen: Extract<ScreenRoute, { step: 'mfa_enroll' }>,
+  setup: { enrollment: Enrollment; others: OtherWay[]; commit: (code: string) => Promise<C | Exclude<EnrollOutcome, { ok: true }>> },
+): Promise<{ committed: C | undefined; result: ScreenResult }> {
+  let committed: C | undefined;
+  const result = await screen.handle({
+    form: ctx.request.body,
+    context: setup.enrollment.context,
+    others: setup.others,
+    enrollment: setup.enrollment,
+    confirm: async (code) => {
+      const outcome = await setup.commit(code);
+      if (!outcome.ok) return outcome;
+      committed = outcome;
+      return { ok: true };
+    },
+  });
+  return { committed: result.kind === 'enrolled' ? committed : undefined, result };
+}
+
+/** A setup screen's answer as a response, within the flow at `base`; `stale` says what was not saved. */
+export function showSetupResult(ctx: AccountContext, result: ScreenResult, flow: { base: string; viewsDir: string; stale: string }): void {
+  switch (result.kind) {
+    case 'page':
+      if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));
+      renderPage(ctx, join(flow.viewsDir, result.view), { title: result.title, status: result.status ?? 200 }, { base: flow.base, uid: '', csrf: ctx.state.signedIn.record.csrf, ...result.data });
+      return;
+    case 'redirect':
+      redirect(ctx, `${flow.base}/${result.path}`);
+      return;
+    case 'stale':
+      message(ctx, 409, 'Nothing Was Changed', flow.stale, flow.base);
+      return;
+    case 'enrolled':
+    case 'attempted':
+      redirect(ctx, SECURITY);
+      return;
+    case 'refused':
+      ctx.throw(result.status, result.message);
+  }
 }

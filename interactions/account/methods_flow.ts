@@ -94,4 +94,3 @@ async function guardedMethod(ctx: AccountContext, deps: AccountDeps): Promise<Me
   return form.value.method;
 }
 
-

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { AllowedMethods } from '../../mfa/policy.ts';
 import { notSentPage, USE_THE_APP } from '../../mfa/phone_change.ts';
-import { postedCode, type OtherWay, type ScreenResult, type ScreenRoute } from '../../mfa/screens.ts';
-import { PhoneSelfService, type PhoneCommit } from '../../self_service/phone.ts';
+import { postedCode, type OtherWay, type ScreenRoute } from '../../mfa/screens.ts';
+import { PhoneSelfService } from '../../self_service/phone.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect } from './flow_helpers.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Phone Number / Change Phone Number (self_service/phone.ts): the current
@@ -21,8 +21,6 @@ const PHONE = `${SECURITY}/phone`;
 const CURRENT = `${PHONE}/current`;
 const WRONG_CODE = 'That code is not right or has expired. Check the latest text message, or send a new code.';
 const MALFORMED_CODE = 'Enter the 6-digit code from the text message.';
-
-type Committed = Extract<PhoneCommit, { ok: true }>;
 
 export function phonePages(deps: AccountDeps): SitePages<AccountDeps> {
   const service = new PhoneSelfService(deps);
@@ -76,7 +74,7 @@ async function sendCurrentCode(ctx: AccountContext, deps: AccountDeps, service: 
   const sent = await service.sendCurrentCode(ctx.state.signedIn.record.userId, flowIdOf(ctx), requestMeta(ctx));
   if (sent.ok) redirect(ctx, CURRENT);
   else if (sent.reason === 'no_flow') redirect(ctx, PHONE);
-  else show(ctx, deps, notSentPage(sent, othersThanSms(deps, undefined), true));
+  else showSetupResult(ctx, notSentPage(sent, othersThanSms(deps, undefined), true), { base: PHONE, viewsDir: deps.mfa.method('sms').viewsDir, stale: '' });
 }
 
 /** GET …/phone/current: "Enter the 6-Digit Verification Code" sent to the current phone. */
@@ -122,51 +120,15 @@ async function runNewNumberScreen(ctx: AccountContext, deps: AccountDeps, servic
     return;
   }
   const { enrollment } = opened;
-  // Filled by the commit, which the screen calls through `confirm`.
-  const done: { commit?: Committed } = {};
-  const result = await screen.handle({
-    form: ctx.request.body,
-    context: enrollment.context,
-    others: othersThanSms(deps, enrollment.allowed),
-    enrollment,
-    confirm: async (code) => {
-      const outcome = await service.commit(enrollment, code, flowId, keptSession(ctx));
-      if (!outcome.ok) return outcome;
-      done.commit = outcome;
-      return { ok: true };
-    },
-  });
-  if (result.kind === 'enrolled' && done.commit) {
-    const { mode, recoveryCode, masked } = done.commit;
+  const others = othersThanSms(deps, enrollment.allowed);
+  const { committed, result } = await runEnrollmentScreen(ctx, screen, { enrollment, others, commit: (code) => service.commit(enrollment, code, flowId, keptSession(ctx)) });
+  if (committed) {
+    const { mode, recoveryCode, masked } = committed;
     await afterMethodStored(ctx, deps, recoveryCode, mode === 'change' ? `Your phone number was changed: sign-in codes now go to ${masked}. Your other sessions were signed out.` : `Your phone number ${masked} was added: sign-in codes can now go to it by text message.`);
     return;
   }
-  show(ctx, deps, result);
+  showSetupResult(ctx, result, { base: PHONE, viewsDir: deps.mfa.method('sms').viewsDir, stale: 'Your sign-in methods changed while you were doing this, so the new number was not saved. Start again.' });
 }
-
-
-/** A screen's answer as a response; paths are relative to the flow's base. */
-function show(ctx: AccountContext, deps: AccountDeps, result: ScreenResult): void {
-  switch (result.kind) {
-    case 'page':
-      if (result.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(result.retryAfterSeconds));
-      renderPage(ctx, smsView(deps, result.view), { title: result.title, status: result.status ?? 200 }, { ...pageBase(ctx), ...result.data });
-      return;
-    case 'redirect':
-      redirect(ctx, `${PHONE}/${result.path}`);
-      return;
-    case 'stale':
-      message(ctx, 409, 'Nothing Was Changed', 'Your sign-in methods changed while you were doing this, so the new number was not saved. Start again.', PHONE);
-      return;
-    case 'enrolled':
-    case 'attempted':
-      redirect(ctx, SECURITY);
-      return;
-    case 'refused':
-      ctx.throw(result.status, result.message);
-  }
-}
-
 
 /** The other methods one may set up instead, as the SMS pages offer them (`${PHONE}/mfa/totp` leads to the app's flow). */
 function othersThanSms(deps: AccountDeps, allowed: AllowedMethods | undefined): OtherWay[] {
@@ -183,9 +145,6 @@ function smsView(deps: AccountDeps, view: string): string {
 function pageBase(ctx: AccountContext): Record<string, unknown> {
   return { base: PHONE, uid: '', csrf: ctx.state.signedIn.record.csrf };
 }
-
-
-
 
 function goTo(path: string) {
   return (ctx: AccountContext): Promise<void> => {
