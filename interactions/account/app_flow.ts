@@ -3,7 +3,7 @@ import { AuthenticatorSelfService } from '../../self_service/authenticator.ts';
 import type { SitePages } from '../first_party/routes.ts';
 import { requestMeta } from '../request_meta.ts';
 import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, mountEnrollScreens, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Authenticator App / Change Authenticator App, and enrolling early
@@ -19,10 +19,7 @@ const APP = `${SECURITY}/app`;
 export function appPages(deps: AccountDeps): SitePages<AccountDeps> {
   const service = new AuthenticatorSelfService(deps);
   const pages: SitePages<AccountDeps> = { get: { '/security/app': (ctx, d) => start(ctx, d, service) }, post: {} };
-  for (const screen of deps.mfa.method('totp').screens) {
-    if (screen.step !== 'mfa_enroll') continue;
-    pages[screen.method === 'GET' ? 'get' : 'post'][`/security/app/${screen.path}`] = (ctx, d) => runSetupScreen(ctx, d, service, screen);
-  }
+  mountEnrollScreens(pages, deps.mfa.method('totp').screens, '/security/app', (ctx, d, screen) => runSetupScreen(ctx, d, service, screen));
   return pages;
 }
 

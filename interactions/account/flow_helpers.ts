@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { EnrollOutcome, Enrollment } from '../../mfa/factor.ts';
 import type { OtherWay, ScreenResult, ScreenRoute } from '../../mfa/screens.ts';
+import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { ACCOUNT_SITE, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
 import { refuseWhenIdpManaged } from './guards.ts';
@@ -89,5 +90,15 @@ export function showSetupResult(ctx: AccountContext, result: ScreenResult, flow:
       return;
     case 'refused':
       ctx.throw(result.status, result.message);
+  }
+}
+
+type EnrollScreen = Extract<ScreenRoute, { step: 'mfa_enroll' }>;
+
+/** Mounts a method's enrollment screens under `prefix` (a flow's base, relative to the site). */
+export function mountEnrollScreens(pages: SitePages<AccountDeps>, screens: readonly ScreenRoute[], prefix: string, handle: (ctx: AccountContext, deps: AccountDeps, screen: EnrollScreen) => Promise<void>): void {
+  for (const screen of screens) {
+    if (screen.step !== 'mfa_enroll') continue;
+    pages[screen.method === 'GET' ? 'get' : 'post'][`${prefix}/${screen.path}`] = (ctx, deps) => handle(ctx, deps, screen);
   }
 }

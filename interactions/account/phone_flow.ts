@@ -7,7 +7,7 @@ import type { SitePages } from '../first_party/routes.ts';
 import { renderPage } from '../render.ts';
 import { requestMeta } from '../request_meta.ts';
 import { flowIdOf, SECURITY, type AccountContext, type AccountDeps } from './context.ts';
-import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
+import { afterMethodStored, guardedMfaFlow, keptSession, message, redirect, mountEnrollScreens, runEnrollmentScreen, showSetupResult } from './flow_helpers.ts';
 
 /**
  * Password & Security › Add Phone Number / Change Phone Number (self_service/phone.ts): the current
@@ -37,10 +37,7 @@ export function phonePages(deps: AccountDeps): SitePages<AccountDeps> {
       '/security/phone/current': (ctx, d) => proveCurrentPhone(ctx, d, service),
     },
   };
-  for (const screen of deps.mfa.method('sms').screens) {
-    if (screen.step !== 'mfa_enroll') continue;
-    pages[screen.method === 'GET' ? 'get' : 'post'][`/security/phone/${screen.path}`] = (ctx, d) => runNewNumberScreen(ctx, d, service, screen);
-  }
+  mountEnrollScreens(pages, deps.mfa.method('sms').screens, '/security/phone', (ctx, d, screen) => runNewNumberScreen(ctx, d, service, screen));
   return pages;
 }
 

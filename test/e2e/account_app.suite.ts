@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { SecurityEvents } from '../../audit/security_events.ts';
-import { manualClock, type ManualClock } from '../../lib/clock.ts';
+import { type ManualClock } from '../../lib/clock.ts';
 import { securityEmail } from '../../mfa/security_emails.ts';
 import { signInsOn } from '../../provider/sign_ins.ts';
 import { AuthenticatorSelfService } from '../../self_service/authenticator.ts';
 import { MethodSettings } from '../../self_service/methods.ts';
 import { accountSignIn, csrfOf, SECURITY, stepUp } from '../helpers/account.ts';
-import { ADMIN_SEED, DEE, follow, noticeIn, TOM, type Person } from '../helpers/admin.ts';
+import { DEE, follow, noticeIn, TOM, type Person } from '../helpers/admin.ts';
+import { startAdminWorld, stopAdminWorld } from '../helpers/admin_world.ts';
 import { refreshAs, signInForTokens, startAuthorization, WEB } from '../helpers/admin_api.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
-import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { textOf } from '../helpers/mail_text.ts';
 import { recoveryCodeIn, setupKeyIn, totpNow, uidIn } from '../helpers/mfa.ts';
-import { TestSmtpServer } from '../helpers/smtp.ts';
+import type { TestSmtpServer } from '../helpers/smtp.ts';
 
 const APP = `${SECURITY}/app`;
 const SETUP = `${APP}/mfa/totp`;
@@ -32,14 +33,10 @@ export function accountAppSuite(backend: () => Backend): void {
   let running: RunningIdp;
 
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
-    clock = manualClock();
-    running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SEED_FILE: ADMIN_SEED } });
+    ({ smtp, clock, running } = await startAdminWorld(backend()));
   });
   afterEach(async () => {
-    await running.close();
-    await smtp.stop();
+    await stopAdminWorld({ running, smtp });
   });
 
   const newBrowser = (): Browser => new Browser(running.issuer);

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { SecurityEvents } from '../../audit/security_events.ts';
-import { manualClock, type ManualClock } from '../../lib/clock.ts';
+import { type ManualClock } from '../../lib/clock.ts';
 import { securityEmail } from '../../mfa/security_emails.ts';
 import { requestNewRecoveryCode } from '../../self_service/recovery.ts';
 import { accountSignIn, csrfOf, SECURITY, stepUp } from '../helpers/account.ts';
-import { ADMIN_SEED, DEE, follow, TOM, type Person } from '../helpers/admin.ts';
+import { DEE, follow, TOM, type Person } from '../helpers/admin.ts';
+import { startAdminWorld, stopAdminWorld } from '../helpers/admin_world.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { textOf } from '../helpers/mail_text.ts';
 import { recoveryCodeIn, totpNow, uidIn } from '../helpers/mfa.ts';
-import { TestSmtpServer } from '../helpers/smtp.ts';
+import type { TestSmtpServer } from '../helpers/smtp.ts';
 
 const REQUEST = `${SECURITY}/recovery-code`;
 const SHOWN = `${SECURITY}/mfa/recovery-code`;
@@ -26,14 +27,10 @@ export function accountRecoverySuite(backend: () => Backend): void {
   let smtp: TestSmtpServer;
 
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
-    clock = manualClock();
-    running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SEED_FILE: ADMIN_SEED } });
+    ({ smtp, clock, running } = await startAdminWorld(backend()));
   });
   afterEach(async () => {
-    await running.close();
-    await smtp.stop();
+    await stopAdminWorld({ running, smtp });
   });
 
   const issuedEvents = async (userId: string): Promise<number> => (await running.idp.stores.audit.forUser(userId, 50)).filter((e) => e.type === 'mfa.recovery_code_issued').length;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { manualClock, type ManualClock } from '../../lib/clock.ts';
+import { type ManualClock } from '../../lib/clock.ts';
 import { accountSignIn, csrfOf, SECURITY, stepUp } from '../helpers/account.ts';
-import { ADMIN_SEED, DEE, follow, TOM } from '../helpers/admin.ts';
+import { DEE, follow, TOM } from '../helpers/admin.ts';
+import { startAdminWorld, stopAdminWorld } from '../helpers/admin_world.ts';
 import { Browser } from '../helpers/browser.ts';
-import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
-import { TestSmtpServer } from '../helpers/smtp.ts';
+import { type Backend, type RunningIdp } from '../helpers/idp.ts';
+import type { TestSmtpServer } from '../helpers/smtp.ts';
 
 /** My Profile Settings › Password & Security: entering, the overview, and the step-up before changes. */
 export function accountSecuritySuite(backend: () => Backend): void {
@@ -13,14 +14,10 @@ export function accountSecuritySuite(backend: () => Backend): void {
   let smtp: TestSmtpServer;
 
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
-    clock = manualClock();
-    running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SEED_FILE: ADMIN_SEED } });
+    ({ smtp, clock, running } = await startAdminWorld(backend()));
   });
   afterEach(async () => {
-    await running.close();
-    await smtp.stop();
+    await stopAdminWorld({ running, smtp });
   });
 
   const browser = (): Browser => new Browser(running.issuer);

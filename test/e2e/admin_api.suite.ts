@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import type { AuditEventType } from '../../audit/audit_log.ts';
-import { manualClock, type ManualClock } from '../../lib/clock.ts';
+import { type ManualClock } from '../../lib/clock.ts';
 import { ACR } from '../../mfa/assurance.ts';
-import { ADA, ADMIN_SEED, follow, RAY, TOM, type Person } from '../helpers/admin.ts';
+import { ADA, follow, RAY, TOM, type Person } from '../helpers/admin.ts';
+import { startAdminWorld, stopAdminWorld } from '../helpers/admin_world.ts';
 import {
   ADMIN_SCOPE_REQUEST,
   ADMIN_SCRIPT,
@@ -22,9 +23,9 @@ import {
   type Tokens,
 } from '../helpers/admin_api.ts';
 import { Browser } from '../helpers/browser.ts';
-import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { enrollTotp, uidIn } from '../helpers/mfa.ts';
-import { TestSmtpServer } from '../helpers/smtp.ts';
+import type { TestSmtpServer } from '../helpers/smtp.ts';
 import { userinfoStatus } from '../helpers/token_endpoint.ts';
 
 const RIDGE = '/api/v1/companies/ridge';
@@ -72,14 +73,10 @@ export function adminApiSuite(backend: () => Backend): void {
   let smtp: TestSmtpServer;
 
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
-    clock = manualClock();
-    running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SEED_FILE: ADMIN_SEED } });
+    ({ smtp, clock, running } = await startAdminWorld(backend()));
   });
   afterEach(async () => {
-    await running.close();
-    await smtp.stop();
+    await stopAdminWorld({ running, smtp });
   });
 
   const api = (method: string, path: string, request?: ApiRequest): Promise<ApiReply> => callApi(running.issuer, method, path, request);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { manualClock, type ManualClock } from '../../lib/clock.ts';
-import { ADA, ADMIN_SEED, consoleSignIn, csrfIn, follow, noticeIn, RAY, signInAtProvider, TOM } from '../helpers/admin.ts';
+import { type ManualClock } from '../../lib/clock.ts';
+import { ADA, consoleSignIn, csrfIn, follow, noticeIn, RAY, signInAtProvider, TOM } from '../helpers/admin.ts';
+import { startAdminWorld, stopAdminWorld } from '../helpers/admin_world.ts';
 import { Browser } from '../helpers/browser.ts';
-import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
-import { TestSmtpServer } from '../helpers/smtp.ts';
+import { type Backend, type RunningIdp } from '../helpers/idp.ts';
+import type { TestSmtpServer } from '../helpers/smtp.ts';
 
 const MFA = '/admin/companies/ridge/security/mfa';
 const RESET = `${MFA}/reset`;
@@ -15,14 +16,10 @@ export function adminConsoleSuite(backend: () => Backend): void {
   let smtp: TestSmtpServer;
 
   beforeEach(async () => {
-    smtp = new TestSmtpServer();
-    await smtp.start();
-    clock = manualClock();
-    running = await startIdp(backend(), { clock, smtpUrl: smtp.url, env: { SEED_FILE: ADMIN_SEED } });
+    ({ smtp, clock, running } = await startAdminWorld(backend()));
   });
   afterEach(async () => {
-    await running.close();
-    await smtp.stop();
+    await stopAdminWorld({ running, smtp });
   });
 
   const browser = (): Browser => new Browser(running.issuer);
