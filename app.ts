@@ -131,7 +131,7 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
 
 export async function createIdp(config: Config, options: IdpOptions): Promise<Idp> {
   const { logger } = options;
-  const stores = options.stores ?? (config.redis ? await redisStores(config.redis.url, config.redis.prefix, logger) : memoryStores(options.clock));
+  const stores = options.stores ?? (config.redis ? await redisStores(config.redis.topology, config.redis.replicaAcks, config.redis.prefix, logger) : memoryStores(options.clock));
 
   // The in-memory store starts empty, so it gets the demo data unless a seed file is named.
   const seedFile = config.seedFile ?? (stores.kind === 'memory' ? DEMO_SEED_FILE : undefined);

@@ -12,7 +12,8 @@ import { RedisAuditLog } from './redis/audit_log.ts';
 import { RedisFlowStore, RedisMfaFactorStore, RedisMfaLockoutStore, RedisSmsCodeStore } from './redis/mfa_store.ts';
 import { MemoryDirectoryStore } from './memory/directory_store.ts';
 import { MemoryOidcStorage } from './memory/oidc_adapter.ts';
-import { connectRedis, type RedisClient } from './redis/client.ts';
+import { connectRedis, type RedisConnection } from './redis/client.ts';
+import type { RedisTopology, ReplicaAckPolicy } from '../config/redis_topology.ts';
 import type { MailOutbox } from '../notify/outbox.ts';
 import { MemoryMailOutbox } from './memory/mail_outbox.ts';
 import { RedisMailOutbox } from './redis/mail_outbox.ts';
@@ -59,28 +60,26 @@ export function memoryStores(clock: Clock = systemClock): Stores {
   };
 }
 
-export function redisStoresFromClient(redis: RedisClient, prefix: string): Stores {
+/** The stores on one connected Redis deployment (a single server, a Cluster or a Sentinel-managed master). */
+export function redisStoresOn(connection: RedisConnection, prefix: string): Stores {
+  const redis = connection.client;
   return {
     kind: 'redis',
     directory: new RedisDirectoryStore(redis, prefix),
     oidcAdapter: redisOidcAdapterFactory(redis, prefix),
     oidcAccounts: new RedisOidcAccountIndex(redis, prefix),
     limiters: redisLimiters(redis, prefix),
-    mfaFactors: new RedisMfaFactorStore(redis, prefix),
-    mfaLockout: new RedisMfaLockoutStore(redis, prefix),
+    mfaFactors: new RedisMfaFactorStore(redis, prefix, connection.replicaAcks),
+    mfaLockout: new RedisMfaLockoutStore(redis, prefix, connection.replicaAcks),
     flow: new RedisFlowStore(redis, prefix),
     smsCodes: new RedisSmsCodeStore(redis, prefix),
     audit: new RedisAuditLog(redis, prefix),
     mailOutbox: new RedisMailOutbox(redis, prefix),
-    ping: async () => {
-      await redis.ping();
-    },
-    close: async () => {
-      if (redis.isOpen) await redis.close();
-    },
+    ping: () => connection.ping(),
+    close: () => connection.close(),
   };
 }
 
-export async function redisStores(url: string, prefix: string, logger: Logger): Promise<Stores> {
-  return redisStoresFromClient(await connectRedis(url, logger), prefix);
+export async function redisStores(topology: RedisTopology, replicaAcks: ReplicaAckPolicy, prefix: string, logger: Logger): Promise<Stores> {
+  return redisStoresOn(await connectRedis(topology, replicaAcks, logger), prefix);
 }

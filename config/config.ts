@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultReplicaAcks, redisTopology, type RedisTopology, type ReplicaAckPolicy } from './redis_topology.ts';
 import { parseCookieKeys, parseEncryptionKeys, parseSigningKeys, type EncryptionKey, type SigningJwks } from './keys.ts';
 
 /** Where SMS codes may go unless `SMS_COUNTRIES` says otherwise: the countries Procore supports. */
@@ -13,7 +14,15 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().positive().optional(),
   REDIS_URL: z.string().min(1).optional(),
-  REDIS_PREFIX: z.string().min(1).default('idp:'),
+  REDIS_CLUSTER_NODES: z.string().min(1).optional(),
+  REDIS_SENTINELS: z.string().min(1).optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_REPLICA_ACKS: z.coerce.number().int().nonnegative().optional(),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
+  // Braces would start a hash tag and move keys that must share a slot apart (adapters/redis/).
+  REDIS_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or }').default('idp:'),
   COOKIE_KEYS: z.string().min(1).optional(),
   SIGNING_KEYS: z.string().min(1).optional(),
   SEED_FILE: z.string().min(1).optional(),
@@ -115,7 +124,8 @@ export interface Config {
    * is that many entries from the right; anything further left was written by the client.
    */
   trustedProxyHops: number;
-  redis: { url: string; prefix: string } | undefined;
+  /** The shared store; undefined means the in-memory stores. */
+  redis: { topology: RedisTopology; prefix: string; replicaAcks: ReplicaAckPolicy } | undefined;
   cookieKeys: string[];
   signingKeys: SigningJwks;
   /** True when keys were generated for this process only (development). */
@@ -161,12 +171,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
 
+  let topology: RedisTopology | undefined;
+  try {
+    topology = redisTopology(e);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+
   if (e.NODE_ENV === 'production') {
-    const missing = (['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] as const).filter((name) => !e[name]);
+    const missing: string[] = (['COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] as const).filter((name) => !e[name]);
+    if (!topology) missing.unshift('REDIS_URL');
     if (missing.length > 0) {
       throw new ConfigError(
         `Refusing to start in production without ${missing.join(', ')}. ` +
-          'See .env.example; `npm run keys` generates cookie and signing keys.',
+          'See .env.example (REDIS_CLUSTER_NODES or REDIS_SENTINELS may stand in for REDIS_URL); `npm run keys` generates cookie and signing keys.',
       );
     }
   }
@@ -182,7 +200,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.TRUSTED_PROXY_HOPS !== undefined && !e.TRUST_PROXY) {
     throw new ConfigError('TRUSTED_PROXY_HOPS needs TRUST_PROXY=true: without it X-Forwarded-For is ignored.');
   }
-  if (e.REDIS_URL && !e.MFA_ENCRYPTION_KEYS) {
+  if (topology && !e.MFA_ENCRYPTION_KEYS) {
     throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL: secrets stored with a per-process key could not be read after a restart.');
   }
 
@@ -195,7 +213,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       issuer: (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
       trustProxy: e.TRUST_PROXY,
       trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? 1,
-      redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : undefined,
+      redis: topology && {
+        topology,
+        prefix: e.REDIS_PREFIX,
+        replicaAcks: { replicas: e.REDIS_REPLICA_ACKS ?? defaultReplicaAcks(topology), timeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS },
+      },
       cookieKeys: parseCookieKeys(e.COOKIE_KEYS),
       signingKeys: parseSigningKeys(e.SIGNING_KEYS),
       ephemeralKeys,

@@ -25,7 +25,7 @@ if (email === '' || reason.length < 10) {
 
 try {
   const config = loadConfig(process.env);
-  if (!config.redis) throw new Error('REDIS_URL is not set: a reset must reach the store the servers use.');
+  if (!config.redis) throw new Error('REDIS_URL (or REDIS_CLUSTER_NODES or REDIS_SENTINELS) is not set: a reset must reach the store the servers use.');
   // No seed: the command acts on the data the servers hold.
   const idp = await createIdp({ ...config, seedFile: undefined }, { logger: createLogger(config.logLevel) });
   try {

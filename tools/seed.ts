@@ -13,9 +13,9 @@ if (!path) {
 
 try {
   const config = loadConfig(process.env);
-  if (!config.redis) throw new Error('REDIS_URL is not set: the in-memory store would be lost when this command exits.');
+  if (!config.redis) throw new Error('REDIS_URL (or REDIS_CLUSTER_NODES or REDIS_SENTINELS) is not set: the in-memory store would be lost when this command exits.');
   const seed = await readSeedFile(path, seedRules(config));
-  const stores = await redisStores(config.redis.url, config.redis.prefix, createLogger(config.logLevel));
+  const stores = await redisStores(config.redis.topology, config.redis.replicaAcks, config.redis.prefix, createLogger(config.logLevel));
   try {
     const summary = await importSeed(seed, { ...stores, box: new SecretBox(config.mfaEncryptionKeys) });
     process.stdout.write(`Imported ${summary.companies} companies, ${summary.users} users and ${summary.clients} clients from ${path}\n`);

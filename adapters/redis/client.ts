@@ -1,5 +1,7 @@
 import {
   createClient,
+  createCluster,
+  createSentinel,
   ClientClosedError,
   ClientOfflineError,
   ConnectionTimeoutError,
@@ -8,8 +10,31 @@ import {
   ReconnectStrategyError,
 } from 'redis';
 import type { Logger } from 'pino';
+import type { RedisTopology, ReplicaAckPolicy } from '../../config/redis_topology.ts';
+import { ReplicaAcks, ReplicationUnconfirmed } from './replica_acks.ts';
 
-export type RedisClient = ReturnType<typeof newClient>;
+/** One Redis server's client, with every command (tests use the ones the stores do not). */
+export type SingleClient = ReturnType<typeof createClient>;
+
+/**
+ * The commands the stores use. One Redis, a Cluster (each command routed by its key's slot) and a
+ * Sentinel-managed master all provide them. MULTI is left out on purpose: a cluster's MULTI is a
+ * different type, and a Lua script (one key slot, atomic) says the same thing on all three.
+ */
+export type RedisClient = Pick<
+  SingleClient,
+  'eval' | 'get' | 'set' | 'del' | 'getDel' | 'mGet' | 'expire' | 'persist' | 'sAdd' | 'sMembers' | 'sIsMember' | 'hSet' | 'hGet' | 'hmGet' | 'hGetAll' | 'hVals' | 'hExists' | 'hDel' | 'xAdd' | 'xRevRange'
+>;
+
+/** A connected deployment: its commands, the replica confirmation for durable writes, and its life cycle. */
+export interface RedisConnection {
+  readonly topology: RedisTopology['kind'];
+  readonly client: RedisClient;
+  readonly replicaAcks: ReplicaAcks;
+  /** Resolves when the deployment answers (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** A connection silent this long is stalled: it is dropped, failing what waits on it, and re-opened. */
 const SOCKET_TIMEOUT_MS = 5000;
@@ -17,7 +42,7 @@ const SOCKET_TIMEOUT_MS = 5000;
 const PING_INTERVAL_MS = 2000;
 
 /**
- * Connects to Redis for the stores.
+ * The options every connection to a data node gets, whatever the topology.
  * - No per-command timeout: node-redis 6's default creates a timer per command that keeps the whole
  *   request context alive under load (see docs/decisions.md). Dead peers are found by socket keepalive;
  *   a stalled server (the kernel still answers keepalives) by the socket timeout, one timer per
@@ -26,35 +51,105 @@ const PING_INTERVAL_MS = 2000;
  * - No offline queue: while disconnected, commands fail at once, so requests fail closed with a 503
  *   instead of waiting or, worse, being let through.
  */
-function newClient(url: string) {
-  return createClient({
-    url,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: 0 },
-    pingInterval: PING_INTERVAL_MS,
-    socket: {
-      connectTimeout: 2000,
-      socketTimeout: SOCKET_TIMEOUT_MS,
-      keepAlive: true,
-      // Always reconnect: node-redis's default strategy gives up after a socket timeout.
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000),
-    },
-  });
+const NODE_OPTIONS = {
+  disableOfflineQueue: true,
+  commandOptions: { timeout: 0 },
+  pingInterval: PING_INTERVAL_MS,
+  socket: {
+    connectTimeout: 2000,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    keepAlive: true,
+    // Always reconnect: node-redis's default strategy gives up after a socket timeout.
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+  },
+} as const;
+
+export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPolicy, logger: Logger): Promise<RedisConnection> {
+  const reportErrors = errorReporter(logger);
+  switch (topology.kind) {
+    case 'single': {
+      const client = createClient({ url: topology.url, ...NODE_OPTIONS });
+      reportErrors(client);
+      await client.connect();
+      return {
+        topology: 'single',
+        client,
+        replicaAcks: new ReplicaAcks(acks, () => Promise.resolve({ id: client, send: (args) => client.sendCommand(args) }), logger),
+        ping: async () => {
+          await client.ping();
+        },
+        close: async () => {
+          if (client.isOpen) await client.close();
+        },
+      };
+    }
+    case 'cluster': {
+      const cluster = createCluster({
+        rootNodes: topology.nodes.map(({ host, port }) => ({ socket: { host, port } })),
+        defaults: { ...NODE_OPTIONS, ...topology.credentials },
+        // Writes and the reads that decide a login go to masters only: a replica may lag.
+        useReplicas: false,
+      });
+      reportErrors(cluster);
+      await cluster.connect();
+      return {
+        topology: 'cluster',
+        client: cluster,
+        replicaAcks: new ReplicaAcks(
+          acks,
+          async (key) => {
+            const master = await cluster.getNodeClientForKey(key, false);
+            return { id: master, send: (args) => master.sendCommand(args) };
+          },
+          logger,
+        ),
+        // Every master must answer: a key may live on any of them.
+        ping: async () => {
+          await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)).ping()));
+        },
+        close: async () => {
+          if (cluster.isOpen) await cluster.close();
+        },
+      };
+    }
+    case 'sentinel': {
+      const sentinel = createSentinel({
+        name: topology.masterName,
+        sentinelRootNodes: topology.sentinels,
+        nodeClientOptions: { ...NODE_OPTIONS, ...topology.credentials },
+        sentinelClientOptions: { socket: NODE_OPTIONS.socket },
+      });
+      reportErrors(sentinel);
+      await sentinel.connect();
+      return {
+        topology: 'sentinel',
+        client: sentinel,
+        replicaAcks: new ReplicaAcks(acks, () => Promise.resolve({ id: sentinel, send: (args) => sentinel.sendCommand(false, args) }), logger),
+        ping: async () => {
+          await sentinel.ping();
+        },
+        close: async () => {
+          if (sentinel.isOpen) await sentinel.close();
+        },
+      };
+    }
+  }
 }
 
-export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
-  const client = newClient(url);
-  let reportedDown = false;
-  client.on('error', (err: unknown) => {
-    if (!reportedDown) logger.error({ err }, 'redis connection error');
-    reportedDown = true;
-  });
-  client.on('ready', () => {
-    if (reportedDown) logger.info('redis connection restored');
-    reportedDown = false;
-  });
-  await client.connect();
-  return client;
+interface ErrorEmitter {
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+}
+
+/** Logs the first error of an outage, not one per reconnection attempt. */
+function errorReporter(logger: Logger): (emitter: ErrorEmitter) => void {
+  return (emitter) => {
+    let lastReport = 0;
+    emitter.on('error', (err: unknown) => {
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      logger.error({ err }, 'redis connection error');
+    });
+  };
 }
 
 /** True for errors that mean "the store cannot be reached", which the app answers with a 503. */
@@ -66,6 +161,16 @@ export function isStoreUnavailable(err: unknown): boolean {
     err instanceof SocketClosedUnexpectedlyError ||
     err instanceof SocketTimeoutError ||
     err instanceof ReconnectStrategyError ||
-    (err instanceof Error && 'code' in err && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET'))
+    err instanceof ReplicationUnconfirmed ||
+    (err instanceof Error && 'code' in err && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET')) ||
+    clusterInTransition(err)
   );
+}
+
+/**
+ * Redis's own refusals while a cluster or a Sentinel deployment changes masters: the slot has no
+ * master yet, the cluster is down, or the node we reached has just become a replica.
+ */
+function clusterInTransition(err: unknown): boolean {
+  return err instanceof Error && /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|LOADING)\b/.test(err.message);
 }

@@ -43,6 +43,13 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 return 1`;
 
+/** Forgets a sent or given-up job. KEYS: due, jobs, attempts. ARGV: id. */
+const COMPLETE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1`;
+
 const outgoingMailRecord = z.object({ to: z.string(), subject: z.string(), text: z.string() }) satisfies z.ZodType<OutgoingMail>;
 const claimReply = z.array(z.tuple([z.string(), z.string(), z.string().regex(/^\d+$/).transform(Number)]));
 
@@ -83,7 +90,7 @@ export class RedisMailOutbox implements MailOutbox {
   }
 
   async complete(id: string): Promise<void> {
-    await this.#redis.multi().zRem(this.#key('due'), id).hDel(this.#key('jobs'), id).hDel(this.#key('attempts'), id).exec();
+    await this.#redis.eval(COMPLETE, { keys: [this.#key('due'), this.#key('jobs'), this.#key('attempts')], arguments: [id] });
   }
 
   async retryAt(id: string, atMs: number, attempts: number): Promise<void> {

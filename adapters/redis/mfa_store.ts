@@ -2,6 +2,7 @@ import { isMethodId } from '../../mfa/registry.ts';
 import type { FactorState, FlowStore, LockState, MethodId, MethodRemoval, MfaFactorStore, MfaLockoutStore, NewFactor, PhoneRecord, SmsCodeCheck, SmsCodeStore, TotpRecord } from '../../mfa/store.ts';
 import { z } from 'zod';
 import type { RedisClient } from './client.ts';
+import { NO_REPLICA_ACKS, type ReplicaAcks } from './replica_acks.ts';
 import { flowValue, lockStateHash, parseJsonRecord, parseRecord, phoneRecord, smsCodeCheck, totpRecord } from '../records.ts';
 
 /** Accepts a time step only if it is later than the stored one. */
@@ -18,6 +19,12 @@ if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
   return 1
 end
 return 0`;
+
+/** Replaces the recovery code with ARGV[1], forgetting when the old one was issued. */
+const SET_RECOVERY_WITHOUT_DATE = `
+redis.call('HSET', KEYS[1], 'recovery', ARGV[1])
+redis.call('HDEL', KEYS[1], 'recovery_at')
+return 1`;
 
 /**
  * Stores a factor if the factors' version is still ARGV[1] ('' stores unconditionally), bumps the
@@ -96,13 +103,20 @@ const LOCK_STATE_TTL_SECONDS = 24 * 3600;
  *   {prefix}mfa:{u:<id>}:lock      HASH failures, level, lockedUntil
  *   {prefix}flow:<key>             JSON, with a TTL
  */
+/**
+ * Writes that change what a user can sign in with (enrollments, removals, resets, the recovery code's
+ * issue and use) are confirmed by a replica before they are reported done (ReplicaAcks), so that a
+ * failover cannot bring back a used recovery code or lose an enrollment the user was shown.
+ */
 export class RedisMfaFactorStore implements MfaFactorStore {
   readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #acks: ReplicaAcks;
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, acks: ReplicaAcks = NO_REPLICA_ACKS) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#acks = acks;
   }
 
   async getTotp(userId: string): Promise<TotpRecord | undefined> {
@@ -123,11 +137,9 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async setRecoveryCodeHash(userId: string, hash: string, issuedAt?: number): Promise<void> {
-    if (issuedAt === undefined) {
-      await this.#redis.multi().hSet(this.#key(userId), 'recovery', hash).hDel(this.#key(userId), 'recovery_at').exec();
-      return;
-    }
-    await this.#redis.hSet(this.#key(userId), { recovery: hash, recovery_at: String(issuedAt) });
+    if (issuedAt === undefined) await this.#redis.eval(SET_RECOVERY_WITHOUT_DATE, { keys: [this.#key(userId)], arguments: [hash] });
+    else await this.#redis.hSet(this.#key(userId), { recovery: hash, recovery_at: String(issuedAt) });
+    await this.#acks.confirm(this.#key(userId));
   }
 
   async hasRecoveryCode(userId: string): Promise<boolean> {
@@ -136,10 +148,13 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   async removeRecoveryCode(userId: string): Promise<void> {
     await this.#redis.hDel(this.#key(userId), ['recovery', 'recovery_at']);
+    await this.#acks.confirm(this.#key(userId));
   }
 
   async consumeRecoveryCode(userId: string, hash: string): Promise<boolean> {
-    return (await this.#redis.eval(CONSUME_RECOVERY, { keys: [this.#key(userId)], arguments: [hash] })) === 1;
+    const consumed = (await this.#redis.eval(CONSUME_RECOVERY, { keys: [this.#key(userId)], arguments: [hash] })) === 1;
+    if (consumed) await this.#acks.confirm(this.#key(userId));
+    return consumed;
   }
 
   async getPhone(userId: string): Promise<PhoneRecord | undefined> {
@@ -178,6 +193,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
       keys: [this.#key(userId)],
       arguments: [String(expectedVersion), removal.preferred ?? '', removal.dropRecoveryCode ? '1' : '0', ...METHOD_FIELDS[removal.method]],
     });
+    if (removed === 1) await this.#acks.confirm(this.#key(userId));
     return removed === 1;
   }
 
@@ -187,6 +203,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
 
   async resetFactors(userId: string): Promise<void> {
     await this.#redis.eval(RESET_FACTORS, { keys: [this.#key(userId)] });
+    await this.#acks.confirm(this.#key(userId));
   }
 
   async #storeFactor(userId: string, factor: NewFactor, expectedVersion: number | undefined): Promise<boolean> {
@@ -195,12 +212,14 @@ export class RedisMfaFactorStore implements MfaFactorStore {
       keys: [this.#key(userId)],
       arguments: [expectedVersion === undefined ? '' : String(expectedVersion), field, JSON.stringify(factor.record), timeStep],
     });
+    if (stored === 1) await this.#acks.confirm(this.#key(userId));
     return stored === 1;
   }
 
   /** `recoveringSession`: '' for a plain removal. */
   async #removeFactors(userId: string, fields: string[], recoveringSession: string): Promise<void> {
     await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: [recoveringSession, ...fields] });
+    await this.#acks.confirm(this.#key(userId));
   }
 
   async setPreferredMethod(userId: string, method: MethodId): Promise<void> {
@@ -212,13 +231,16 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 }
 
+/** A failure is counted, and confirmed by a replica, before the code is checked: a failover cannot hand back attempts. */
 export class RedisMfaLockoutStore implements MfaLockoutStore {
   readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #acks: ReplicaAcks;
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, acks: ReplicaAcks = NO_REPLICA_ACKS) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#acks = acks;
   }
 
   async read(userId: string): Promise<LockState> {
@@ -228,6 +250,7 @@ export class RedisMfaLockoutStore implements MfaLockoutStore {
   async beginAttempt(userId: string, nowMs: number): Promise<{ locked: true; lockedUntil: number } | { locked: false; attempt: number; level: number }> {
     const reply = await this.#redis.eval(BEGIN_ATTEMPT, { keys: [this.#key(userId)], arguments: [String(nowMs), String(LOCK_STATE_TTL_SECONDS)] });
     const [locked, value, level] = parseRecord(beginAttemptReply, reply, 'mfa lockout attempt reply');
+    if (locked === 0) await this.#acks.confirm(this.#key(userId));
     return locked === 1 ? { locked: true, lockedUntil: value } : { locked: false, attempt: value, level };
   }
 
@@ -236,7 +259,9 @@ export class RedisMfaLockoutStore implements MfaLockoutStore {
       keys: [this.#key(userId)],
       arguments: [String(fromLevel), String(fromLevel + 1), String(lockedUntil), String(LOCK_STATE_TTL_SECONDS)],
     });
-    return parseRecord(doneReply, reply, 'mfa lock reply') === 1 ? { failures: 0, level: fromLevel + 1, lockedUntil } : undefined;
+    if (parseRecord(doneReply, reply, 'mfa lock reply') === 0) return undefined;
+    await this.#acks.confirm(this.#key(userId));
+    return { failures: 0, level: fromLevel + 1, lockedUntil };
   }
 
   async reset(userId: string): Promise<void> {
@@ -276,6 +301,13 @@ export class RedisFlowStore implements FlowStore {
   }
 }
 
+/** A new code replaces any earlier one with its own check count. ARGV: hash, expires at (ms), ttl seconds. */
+const PUT_SMS_CODE = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'expiresAt', ARGV[2], 'checks', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
 /** Mirrors MemorySmsCodeStore.check. ARGV: hash, now, maxChecks. */
 const CHECK_SMS_CODE = `
 local stored = redis.call('HMGET', KEYS[1], 'hash', 'expiresAt')
@@ -297,7 +329,7 @@ export class RedisSmsCodeStore implements SmsCodeStore {
 
   async put(key: string, hash: string, expiresAtMs: number, ttlSeconds: number): Promise<void> {
     const redisKey = this.#prefix + key;
-    await this.#redis.multi().del(redisKey).hSet(redisKey, { hash, expiresAt: String(expiresAtMs), checks: '0' }).expire(redisKey, ttlSeconds).exec();
+    await this.#redis.eval(PUT_SMS_CODE, { keys: [redisKey], arguments: [hash, String(expiresAtMs), String(ttlSeconds)] });
   }
 
   async check(key: string, hash: string, nowMs: number, maxChecks: number): Promise<SmsCodeCheck> {

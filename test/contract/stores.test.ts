@@ -4,7 +4,7 @@ import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
 import { MemoryOidcStorage } from '../../adapters/memory/oidc_adapter.ts';
 import { RedisDirectoryStore } from '../../adapters/redis/directory_store.ts';
 import { RedisOidcAccountIndex, redisOidcAdapterFactory } from '../../adapters/redis/oidc_adapter.ts';
-import type { RedisClient } from '../../adapters/redis/client.ts';
+import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { directoryStoreContract } from './directory_store.contract.ts';

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { createClient } from 'redis';
 import { smtpMailer } from '../../adapters/mail.ts';
 import { MemoryMailOutbox } from '../../adapters/memory/mail_outbox.ts';
-import type { RedisClient } from '../../adapters/redis/client.ts';
+import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { RedisMailOutbox } from '../../adapters/redis/mail_outbox.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { createMetrics } from '../../lib/metrics.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { manualClock } from '../../lib/clock.ts';
-import type { RedisClient } from '../../adapters/redis/client.ts';
+import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';

@@ -45,7 +45,7 @@ export interface StartOptions {
 }
 
 export async function makeStores(backend: Backend, clock?: Clock): Promise<Stores> {
-  return backend.kind === 'memory' ? memoryStores(clock) : redisStores(backend.url, backend.prefix, pino({ level: 'silent' }));
+  return backend.kind === 'memory' ? memoryStores(clock) : redisStores({ kind: 'single', url: backend.url }, { replicas: 0, timeoutMs: 1 }, backend.prefix, pino({ level: 'silent' }));
 }
 
 /** Starts the real app on a loopback port, configured the way an operator would, with the test seed. */

@@ -40,7 +40,50 @@ describe('configuration', () => {
   it('production starts with everything shared set', () => {
     const config = loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r:6379', ...KEYS, ...TWILIO });
     assert.equal(config.ephemeralKeys, false);
-    assert.deepEqual(config.redis, { url: 'redis://r:6379', prefix: 'idp:' });
+    assert.deepEqual(config.redis, { topology: { kind: 'single', url: 'redis://r:6379' }, prefix: 'idp:', replicaAcks: { replicas: 0, timeoutMs: 500 } });
+  });
+
+  describe('the Redis deployment', () => {
+    const withKeys = (env: Record<string, string>) => loadConfig({ ...KEYS, ...env });
+    it('a cluster from its seed nodes, waiting for one replica by default', () => {
+      const config = withKeys({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002', REDIS_PASSWORD: 'pw' });
+      assert.deepEqual(config.redis?.topology, {
+        kind: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        credentials: { username: undefined, password: 'pw' },
+      });
+      assert.deepEqual(config.redis?.replicaAcks, { replicas: 1, timeoutMs: 500 });
+    });
+    it('a Sentinel deployment by its sentinels and master name', () => {
+      const config = withKeys({ REDIS_SENTINELS: 'a:26379,b:26380', REDIS_SENTINEL_NAME: 'idp', REDIS_REPLICA_ACKS: '0' });
+      assert.deepEqual(config.redis?.topology, {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'a', port: 26379 },
+          { host: 'b', port: 26380 },
+        ],
+        masterName: 'idp',
+        credentials: { username: undefined, password: undefined },
+      });
+      assert.equal(config.redis?.replicaAcks.replicas, 0);
+    });
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ REDIS_URL: 'redis://x', REDIS_CLUSTER_NODES: 'a:1' }, /one of REDIS_URL, REDIS_CLUSTER_NODES/],
+      [{ REDIS_SENTINELS: 'a:1' }, /REDIS_SENTINELS needs REDIS_SENTINEL_NAME/],
+      [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME needs REDIS_SENTINELS/],
+      [{ REDIS_CLUSTER_NODES: 'a' }, /"a" is not host:port/],
+      [{ REDIS_CLUSTER_NODES: 'a:70000' }, /"a:70000" is not host:port/],
+      [{ REDIS_URL: 'redis://x', REDIS_PREFIX: 'idp:{x}:' }, /REDIS_PREFIX: must not contain \{ or \}/],
+    ];
+    for (const [env, message] of refused) {
+      it(`refuses ${JSON.stringify(env)}`, () => {
+        assert.throws(() => withKeys(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      });
+    }
   });
 
   it('production refuses the logging SMS gateway; Twilio needs its credentials', () => {

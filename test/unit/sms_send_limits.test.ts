@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
-import type { RedisClient } from '../../adapters/redis/client.ts';
+import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import type { SmsLimits } from '../../config/config.ts';
 import { SmsSendLimits, type SendSubject } from '../../mfa/factors/sms/send_limits.ts';
 import { memoryLimiters, redisLimiters } from '../../adapters/limiters.ts';

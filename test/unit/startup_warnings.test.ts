@@ -7,7 +7,7 @@ const SAFE_PRODUCTION: StartupFacts = {
   issuer: 'https://id.example.com',
   trustProxy: true,
   ephemeralKeys: false,
-  redis: { url: 'redis://r:6379', prefix: 'idp:' },
+  redis: { topology: { kind: 'single', url: 'redis://r:6379' }, prefix: 'idp:', replicaAcks: { replicas: 0, timeoutMs: 500 } },
 };
 const DEFAULT_DEVELOPMENT: StartupFacts = {
   env: 'development',
@@ -46,7 +46,7 @@ describe('startup warnings', () => {
   }
 
   it('a development server reachable from the network is loud and says how to fix it', () => {
-    const [warning] = startupWarnings({ ...DEFAULT_DEVELOPMENT, host: '0.0.0.0', ephemeralKeys: false, redis: { url: 'redis://r', prefix: 'idp:' } });
+    const [warning] = startupWarnings({ ...DEFAULT_DEVELOPMENT, host: '0.0.0.0', ephemeralKeys: false, redis: SAFE_PRODUCTION.redis });
     assert.equal(warning?.loud, true);
     assert.match(warning?.message ?? '', /NODE_ENV=production/);
     assert.match(warning?.message ?? '', /HOST=127\.0\.0\.1/);

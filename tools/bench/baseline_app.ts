@@ -18,7 +18,7 @@ const env = (name: string): string => {
 
 const issuer = env('ISSUER');
 const seed = await readSeedFile(env('SEED_FILE'));
-const redis = await connectRedis(env('REDIS_URL'), pino({ level: 'warn' }));
+const redis = (await connectRedis({ kind: 'single', url: env('REDIS_URL') }, { replicas: 0, timeoutMs: 1 }, pino({ level: 'warn' }))).client;
 const hashes = new Map(await Promise.all(seed.users.map(async (u) => [u.email.toLowerCase(), { id: u.id ?? u.email, hash: await hashPassword(u.password ?? '') }] as const)));
 const byId = new Map([...hashes.values()].map((u) => [u.id, u]));
 
