@@ -36,6 +36,11 @@ const handle = idp.app.callback();
 const server = createServer((req, res) => {
   void handle(req, res);
 });
+// Idle keep-alive connections stay open longer than a load balancer's (60 s on the common ones), so
+// the balancer, never Node (5 s by default), closes them: otherwise it may send a request on a socket
+// that Node is closing, and the user gets a 502. SIGTERM still closes idle connections at once.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(config.port, config.host, () => {
   logger.info({ issuer: config.issuer, host: config.host, port: config.port, store: idp.stores.kind }, 'identity provider listening');
   // Every company's IdP registers this one URL for its SSO connection (docs/sso.md).
