@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { withSealedClientSecrets } from './adapters/sealed_client_secrets.ts';
+import { withCachedClients } from './adapters/cached_clients.ts';
 import { withEndedSessions } from './adapters/ended_sessions.ts';
 import { memoryStores, redisStores, type Stores } from './adapters/stores.ts';
 import type { Config } from './config/config.ts';
@@ -22,10 +23,15 @@ import { securityEmail } from './mfa/security_emails.ts';
 import { signInsOn } from './provider/sign_ins.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { metricsRoute } from './interactions/middleware/metrics_route.ts';
+import { requestMetrics } from './interactions/middleware/request_metrics.ts';
+import { timeTracingChannel } from './lib/trace_timing.ts';
+import { PASSWORD_VERIFY_CHANNEL } from './directory/passwords.ts';
+import { timeRedisCommands } from './adapters/redis/command_metrics.ts';
+import { countTokenReuse } from './provider/token_reuse.ts';
 import { theme } from './views/theme.ts';
 import { errorPages } from './interactions/middleware/error_pages.ts';
 import { healthRoutes } from './interactions/middleware/health.ts';
-import { logClientAuthFailures, logProviderServerErrors } from './interactions/middleware/provider_errors.ts';
+import { answerStoreOutagesAs503, logClientAuthFailures, logProviderServerErrors } from './interactions/middleware/provider_errors.ts';
 import { logoutPages, renderError } from './interactions/provider_pages.ts';
 import { pinPublicOrigin, refuseOtherHosts } from './interactions/middleware/public_origin.ts';
 import { requestDeadline } from './interactions/middleware/request_deadline.ts';
@@ -126,6 +132,7 @@ function createMfa(config: Config, stores: Stores, box: SecretBox, clock: Clock,
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
     signIns: signInsOn(provider, stores.oidcAccounts, signInLifetimeSeconds(config)),
+    metrics,
   });
 }
 
@@ -139,12 +146,23 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const seeded = seedFile ? { file: seedFile, summary: await importSeed(await readSeedFile(seedFile, seedRules(config)), { ...stores, box }) } : undefined;
 
   const clock = options.clock ?? systemClock;
-  const metrics = createMetrics();
+  const metrics = createMetrics({ mailQueueStats: () => stores.mailOutbox.stats(), clock });
+  // Timed through diagnostics channels (process-wide): argon2 in directory/passwords.ts, Redis in
+  // node-redis. Only when /metrics is served: a traced Redis command costs ~2 µs of CPU (docs/metrics.md).
+  const stopTimings =
+    config.metricsToken === undefined
+      ? []
+      : [
+          timeTracingChannel(PASSWORD_VERIFY_CHANNEL, (seconds) => {
+            metrics.passwordVerifySeconds.observe(seconds);
+          }),
+          ...(stores.kind === 'redis' ? [timeRedisCommands(metrics.redisCommandSeconds)] : []),
+        ];
   const mailer = options.mailer ?? (config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : logMailer(logger));
   const mail = new MailDelivery({ outbox: stores.mailOutbox, mailer, clock, logger, metrics });
   // The timer is a safety net (retries, other instances' leftovers); each enqueue kicks a run at once.
   mail.start(MAIL_DELIVERY_INTERVAL_MS);
-  const events = new SecurityEvents({ audit: stores.audit, mail, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName });
+  const events = new SecurityEvents({ audit: stores.audit, mail, emailFor: securityEmail, directory: stores.directory, clock, logger, productName: theme.productName, metrics });
   // The MFA service ends sign-ins on the provider (created below), which asks it for its decisions.
   const mfa = createMfa(config, stores, box, clock, events, metrics, logger, () => provider);
   const ssoRedirectUri = `${config.issuer}${SSO_CALLBACK_PATH}`;
@@ -188,7 +206,8 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   const provider = createProvider(
     config.issuer,
     {
-      adapter: withEndedSessions(withSealedClientSecrets(stores.oidcAdapter, box), stores.oidcAccounts),
+      // Client reads are reused for a few seconds on the wall clock (a test's frozen clock would keep them forever).
+      adapter: withCachedClients(withEndedSessions(withSealedClientSecrets(stores.oidcAdapter, box), stores.oidcAccounts), systemClock),
       findAccount: findAccountIn(stores.directory),
       cookieKeys: config.cookieKeys,
       signingKeys: config.signingKeys,
@@ -221,9 +240,12 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   // Endpoint URLs come from ISSUER, never from the Host or X-Forwarded-* headers (ops/public_origin.ts).
   pinPublicOrigin(provider, config.issuer);
   logProviderServerErrors(provider, logger);
+  answerStoreOutagesAs503(provider);
   logClientAuthFailures(provider, logger);
+  countTokenReuse(provider, metrics);
 
   // provider.use() inserts before oidc-provider's own routes, in this order.
+  provider.use(requestMetrics(metrics));
   provider.use(requestLog(logger));
   provider.use(refuseOtherHosts(config.issuer));
   provider.use(errorPages(logger));
@@ -239,7 +261,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
   });
   if (demo) provider.use(demoRoutes(config.issuer));
   provider.use(ssoCallbackRoute(federation, logger));
-  const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters), mfa, federation, ssoRedirectUri, clock, logger };
+  const interactionDeps = { provider, directory: stores.directory, throttle: new LoginThrottle(config.loginLimits, stores.limiters, metrics), mfa, federation, ssoRedirectUri, clock, logger, metrics };
   provider.use(interactionRoutes(interactionDeps));
   provider.use(
     adminConsoleRoutes({
@@ -297,6 +319,7 @@ export async function createIdp(config: Config, options: IdpOptions): Promise<Id
     },
     close: async () => {
       clearInterval(sweep);
+      for (const stop of stopTimings) stop();
       await mail.stop();
       await stores.close();
     },

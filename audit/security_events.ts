@@ -5,6 +5,7 @@ import type { DirectoryStore } from '../directory/store.ts';
 import type { User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { MailQueue } from '../notify/outbox.ts';
+import { countSecurityEvent, type SecurityEventMetrics } from './event_metrics.ts';
 
 export interface RequestMeta {
   ip: string;
@@ -28,6 +29,8 @@ export interface SecurityEventDeps {
   clock: Clock;
   logger: Logger;
   productName: string;
+  /** Counts each event once it is recorded (audit/event_metrics.ts). */
+  metrics?: SecurityEventMetrics | undefined;
 }
 
 export class SecurityEvents {
@@ -42,6 +45,7 @@ export class SecurityEvents {
     const at = clock();
     const companyIds = (await directory.membershipsOfUser(user.id)).filter((m) => m.status === 'active').map((m) => m.companyId);
     await audit.record({ type, userId: user.id, companyIds, at, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
+    if (this.#deps.metrics) countSecurityEvent(this.#deps.metrics, type, detail);
     logger.info({ event: type, userId: user.id }, 'security event');
     const email = emailFor(type, user, productName, new Date(at), detail);
     if (!email) return;
@@ -57,6 +61,7 @@ export class SecurityEvents {
   async recordForCompany(type: AuditEventType, companyId: string, meta: RequestMeta, detail?: Record<string, string>): Promise<void> {
     const { audit, clock, logger } = this.#deps;
     await audit.record({ type, userId: undefined, companyIds: [companyId], at: clock(), ip: meta.ip, userAgent: meta.userAgent.slice(0, 256), ...(detail ? { detail } : {}) });
+    if (this.#deps.metrics) countSecurityEvent(this.#deps.metrics, type, detail);
     logger.info({ event: type, companyId, ...(detail?.['reason'] ? { reason: detail['reason'] } : {}) }, 'security event');
   }
 }

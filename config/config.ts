@@ -57,6 +57,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Z]{2}(,[A-Z]{2})*$/, 'a comma-separated list of ISO country codes, e.g. US,CA,GB')
     .default(DEFAULT_SMS_COUNTRIES.join(',')),
+  SMS_GATEWAY_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(5),
   SMS_COOLDOWN_SECONDS: z.coerce.number().int().nonnegative().default(30),
   SMS_MAX_PER_NUMBER_HOUR: z.coerce.number().int().positive().default(5),
   SMS_MAX_PER_NUMBER_DAY: z.coerce.number().int().positive().default(10),
@@ -101,7 +102,15 @@ export interface SmsLimits {
 
 export type SmsGatewayConfig =
   | { kind: 'log' }
-  | { kind: 'twilio'; accountSid: string; authToken: string; from: { from: string } | { messagingServiceSid: string }; apiBase: string };
+  | {
+      kind: 'twilio';
+      accountSid: string;
+      authToken: string;
+      from: { from: string } | { messagingServiceSid: string };
+      apiBase: string;
+      /** How long one request to the gateway may take (SMS_GATEWAY_TIMEOUT_SECONDS); a send makes at most two. */
+      timeoutMs: number;
+    };
 
 export interface AdminConsoleConfig {
   /** A change needs an authentication younger than this; an older one is sent through the provider again (max_age). */
@@ -201,7 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError('TRUSTED_PROXY_HOPS needs TRUST_PROXY=true: without it X-Forwarded-For is ignored.');
   }
   if (topology && !e.MFA_ENCRYPTION_KEYS) {
-    throw new ConfigError('MFA_ENCRYPTION_KEYS is required with REDIS_URL: secrets stored with a per-process key could not be read after a restart.');
+    throw new ConfigError('MFA_ENCRYPTION_KEYS is required with Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): secrets stored with a per-process key could not be read after a restart.');
   }
 
   const ephemeralKeys = !e.COOKIE_KEYS || !e.SIGNING_KEYS || !e.MFA_ENCRYPTION_KEYS;
@@ -247,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
                 authToken: e.TWILIO_AUTH_TOKEN ?? '',
                 from: e.TWILIO_MESSAGING_SERVICE_SID ? { messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID } : { from: e.TWILIO_FROM ?? '' },
                 apiBase: e.TWILIO_API_BASE.replace(/\/$/, ''),
+                timeoutMs: e.SMS_GATEWAY_TIMEOUT_SECONDS * 1000,
               }
             : { kind: 'log' },
         countries: e.SMS_COUNTRIES.split(','),

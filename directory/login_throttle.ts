@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LoginLimits } from '../config/config.ts';
 import type { LimiterFactory } from '../lib/limiters.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { emailLookupKey } from './email_address.ts';
 import { givePointBack, takePoint } from '../lib/take_point.ts';
 
@@ -29,9 +30,11 @@ export class LoginThrottle {
   readonly #account: RateLimiterAbstract;
   readonly #ip: RateLimiterAbstract;
   readonly #limits: LoginLimits;
+  readonly #metrics: Pick<Metrics, 'lockouts'> | undefined;
 
-  constructor(limits: LoginLimits, makeLimiter: LimiterFactory) {
+  constructor(limits: LoginLimits, makeLimiter: LimiterFactory, metrics?: Pick<Metrics, 'lockouts'>) {
     this.#limits = limits;
+    this.#metrics = metrics;
     this.#account = makeLimiter('login_fail_account', limits.account.maxFailures, limits.account.windowSeconds);
     this.#ip = makeLimiter('login_fail_ip', limits.ip.maxFailures, limits.ip.windowSeconds);
   }
@@ -54,10 +57,11 @@ export class LoginThrottle {
   /** The password was wrong (already counted): the attempt that reached a limit starts the lock. */
   async failed(attempt: Extract<PasswordAttempt, { allowed: true }>): Promise<void> {
     const { account, ip } = attempt.counted;
-    await Promise.all([
-      account.attempt >= this.#limits.account.maxFailures ? this.#account.block(account.key, this.#limits.account.lockSeconds) : undefined,
-      ip.attempt >= this.#limits.ip.maxFailures ? this.#ip.block(ip.key, this.#limits.ip.lockSeconds) : undefined,
-    ]);
+    const lockAccount = account.attempt >= this.#limits.account.maxFailures;
+    const lockIp = ip.attempt >= this.#limits.ip.maxFailures;
+    await Promise.all([lockAccount ? this.#account.block(account.key, this.#limits.account.lockSeconds) : undefined, lockIp ? this.#ip.block(ip.key, this.#limits.ip.lockSeconds) : undefined]);
+    if (lockAccount) this.#metrics?.lockouts.inc({ kind: 'login', scope: 'account' });
+    if (lockIp) this.#metrics?.lockouts.inc({ kind: 'login', scope: 'ip' });
   }
 
   /**

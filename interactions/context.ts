@@ -8,6 +8,7 @@ import type { LoginThrottle } from '../directory/login_throttle.ts';
 import type { Mfa } from '../mfa/service.ts';
 import type { Federation } from '../sso/service.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -22,6 +23,8 @@ export interface InteractionDeps {
   ssoRedirectUri: string;
   clock: Clock;
   logger: Logger;
+  /** Password sign-ins by result (SSO sign-ins are counted where they are audited). */
+  metrics: Pick<Metrics, 'logins'>;
 }
 
 export type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;

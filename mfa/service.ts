@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { DirectoryStore } from '../directory/store.ts';
 import type { Company, User } from '../directory/types.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import type { SecretBox } from '../lib/secret_box.ts';
 import { FEDERATED_AMR } from './assurance.ts';
 import { decide, recoveryStanding, type EnrollDetails, type MfaDecision } from './decision.ts';
-import type { EnrollOutcome, Enrollment, FactorContext, MfaFactor, MfaMethod } from './factor.ts';
+import type { EnrollOutcome, Enrollment, FactorContext, MfaFactor, MfaMethod, VerifyOutcome } from './factor.ts';
 import { mfaIsFresh, stepUpRequested, canSkipEnrollment, type SessionAuth } from './gate.ts';
 import type { MfaLockout } from './lockout.ts';
 import { mfaRequirementFor, SHORTEST_REVERIFY_SECONDS, type MfaRequirement } from './policy.ts';
@@ -68,6 +69,8 @@ export interface MfaDeps {
   clock: Clock;
   sessionTtlSeconds: number;
   signIns: SignIns;
+  /** Counts every code checked here (sign-in, re-verification, recovery) by factor and result. */
+  metrics?: Pick<Metrics, 'mfaChallenges'> | undefined;
 }
 
 /** The state of one sign-in's MFA steps, kept server-side for the interaction's lifetime. */
@@ -261,12 +264,12 @@ export class Mfa {
    * in this browser session only (nobody else has proved a factor), before it can skip anything.
    */
   async recover(userId: string, input: string, context: AttemptContext & { sessionUid: string }): Promise<AttemptResult> {
-    const { directory, store, factors } = this.#deps;
+    const { directory, factors } = this.#deps;
     const user = await directory.findUser(userId);
     if (!user) return { outcome: 'failed', reason: 'invalid' };
-    const result = await this.#verify(user, factors.recoveryCode, input, context);
+    // The code is consumed and the methods dropped in one step (RecoveryCodeFactor.redeem).
+    const result = await this.#verify(user, factors.recoveryCode, input, context, () => factors.recoveryCode.redeem(userId, input, context.sessionUid));
     if (result.outcome !== 'success') return result;
-    await store.dropFactorsForRecovery(userId, context.sessionUid);
     await this.#writeFlow(context.interactionId, { amr: [...result.amr] });
     return result;
   }
@@ -282,12 +285,16 @@ export class Mfa {
   }
 
   /** Counted by the lockout whatever the factor; the event (and the email, where one is due) follows. */
-  async #verify(user: User, factor: MfaFactor, input: string, context: AttemptContext): Promise<AttemptResult> {
-    const { lockout, events, signIns } = this.#deps;
+  async #verify(user: User, factor: MfaFactor, input: string, context: AttemptContext, check: () => Promise<VerifyOutcome> = () => factor.verify(user.id, input, context)): Promise<AttemptResult> {
+    const { lockout, events, signIns, metrics } = this.#deps;
     const ticket = await lockout.begin(user.id, context.ip);
-    if (ticket.locked) return { outcome: 'locked', retryAfterSeconds: ticket.retryAfterSeconds, justLocked: false };
+    if (ticket.locked) {
+      metrics?.mfaChallenges.inc({ factor: factor.id, result: 'locked' });
+      return { outcome: 'locked', retryAfterSeconds: ticket.retryAfterSeconds, justLocked: false };
+    }
 
-    const result = await factor.verify(user.id, input, context);
+    const result = await check();
+    metrics?.mfaChallenges.inc({ factor: factor.id, result: result.ok ? 'success' : 'failed' });
     if (result.ok) {
       const usedRecoveryCode = factor.id === this.#deps.factors.recoveryCode.id;
       const [flow] = await Promise.all([

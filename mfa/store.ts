@@ -86,6 +86,13 @@ export interface MfaFactorStore {
   removeMethodIfUnchanged(userId: string, removal: MethodRemoval, expectedVersion: number): Promise<boolean>;
   /** After a recovery code, atomically: the app and the phone go, and the account is recovering in `sessionUid`. */
   dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void>;
+  /**
+   * A recovery code used at sign-in, in one atomic step: if `hash` matches, the code is consumed, the
+   * app and the phone go, and the account is recovering in `sessionUid`; true for exactly one caller.
+   * One step, so that no failure in between (the store or the process dying) can leave the code used
+   * and the lost device still the only way in.
+   */
+  redeemRecoveryCode(userId: string, hash: string, sessionUid: string): Promise<boolean>;
   setPreferredMethod(userId: string, method: MethodId): Promise<void>;
   /**
    * An admin reset, atomically: the app (and its last accepted step), the phone, the recovery code,

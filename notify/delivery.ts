@@ -62,7 +62,7 @@ export class MailDelivery implements MailQueue {
   }
 
   async enqueueOnce(key: string, mail: OutgoingMail, options?: { retentionSeconds?: number }): Promise<boolean> {
-    const queued = await this.#outbox.enqueueOnce(key, mail, options);
+    const queued = await this.#outbox.enqueueOnce(key, mail, { ...options, queuedAtMs: this.#clock() });
     if (queued) this.#kick();
     return queued;
   }

@@ -23,12 +23,27 @@ export interface ClaimedMail {
   attempts: number;
 }
 
+/** What the outbox holds now (the metrics read it at each scrape). */
+export interface MailOutboxStats {
+  /** Jobs not yet sent or given up, those leased to a worker included. */
+  depth: number;
+  /** When the longest-waiting job was queued (epoch ms); undefined when the outbox is empty. */
+  oldestQueuedAtMs: number | undefined;
+}
+
 /**
  * The storage port behind the queue (adapters/memory and adapters/redis implement it). Every time
  * comes from the caller's clock; a new job is due at once. Each method is atomic, so any number of
  * workers may share one outbox.
  */
 export interface MailOutbox extends MailQueue {
+  /**
+   * As MailQueue's, and `queuedAtMs` is when the job is queued, by the caller's clock (MailDelivery
+   * passes its own). Without it the adapter uses its clock: the memory outbox's, or the system's.
+   */
+  enqueueOnce(key: string, mail: OutgoingMail, options?: { retentionSeconds?: number; queuedAtMs?: number }): Promise<boolean>;
+  /** How many jobs wait and since when. Reads only (the Redis outbox may drop index entries of jobs already gone). */
+  stats(): Promise<MailOutboxStats>;
   /**
    * Leases up to `max` jobs due at `nowMs` (oldest due first): each becomes due again at
    * `nowMs + leaseMs`, so no other worker gets it until then, and a worker that dies holding it

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import { DEFAULT_MAIL_RETENTION_SECONDS, type ClaimedMail, type MailOutbox, type OutgoingMail } from '../../notify/outbox.ts';
+import { DEFAULT_MAIL_RETENTION_SECONDS, type ClaimedMail, type MailOutbox, type MailOutboxStats, type OutgoingMail } from '../../notify/outbox.ts';
 
 interface Job {
   mail: OutgoingMail;
   attempts: number;
   dueAt: number;
+  queuedAt: number;
 }
 
 /**
@@ -24,13 +25,19 @@ export class MemoryMailOutbox implements MailOutbox {
     this.#clock = clock;
   }
 
-  enqueueOnce(key: string, mail: OutgoingMail, options?: { retentionSeconds?: number }): Promise<boolean> {
+  enqueueOnce(key: string, mail: OutgoingMail, options?: { retentionSeconds?: number; queuedAtMs?: number }): Promise<boolean> {
     const now = this.#clock();
     const keptUntil = this.#keys.get(key);
     if (keptUntil !== undefined && keptUntil > now) return Promise.resolve(false);
     this.#keys.set(key, now + (options?.retentionSeconds ?? DEFAULT_MAIL_RETENTION_SECONDS) * 1000);
-    this.#jobs.set(randomUUID(), { mail: { to: mail.to, subject: mail.subject, text: mail.text }, attempts: 0, dueAt: 0 });
+    this.#jobs.set(randomUUID(), { mail: { to: mail.to, subject: mail.subject, text: mail.text }, attempts: 0, dueAt: 0, queuedAt: options?.queuedAtMs ?? now });
     return Promise.resolve(true);
+  }
+
+  stats(): Promise<MailOutboxStats> {
+    let oldest: number | undefined;
+    for (const job of this.#jobs.values()) oldest = oldest === undefined ? job.queuedAt : Math.min(oldest, job.queuedAt);
+    return Promise.resolve({ depth: this.#jobs.size, oldestQueuedAtMs: oldest });
   }
 
   claimDue(nowMs: number, leaseMs: number, max: number): Promise<ClaimedMail[]> {

@@ -131,6 +131,14 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     return Promise.resolve(true);
   }
 
+  redeemRecoveryCode(userId: string, hash: string, sessionUid: string): Promise<boolean> {
+    const factors = this.#users.get(userId);
+    if (factors?.recoveryHash === undefined || factors.recoveryHash !== hash) return Promise.resolve(false);
+    delete factors.recoveryHash;
+    delete factors.recoveryAt;
+    return this.dropFactorsForRecovery(userId, sessionUid).then(() => true);
+  }
+
   dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
     const factors = this.#of(userId);
     delete factors.totp;

@@ -40,6 +40,12 @@ export interface RedisConnection {
 const SOCKET_TIMEOUT_MS = 5000;
 /** Keeps an idle connection talking, so only a stalled server, never a quiet hour, hits the timeout. */
 const PING_INTERVAL_MS = 2000;
+/**
+ * While a cluster node is unreachable, how often the slot map is read again (to find a promoted
+ * replica) and, since node-redis re-reads it only when it tries to reconnect, the longest wait
+ * between two tries.
+ */
+const TOPOLOGY_REFRESH_MS = 500;
 
 /**
  * The options every connection to a data node gets, whatever the topology.
@@ -86,9 +92,19 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
     case 'cluster': {
       const cluster = createCluster({
         rootNodes: topology.nodes.map(({ host, port }) => ({ socket: { host, port } })),
-        defaults: { ...NODE_OPTIONS, ...topology.credentials },
+        defaults: {
+          ...NODE_OPTIONS,
+          socket: { ...NODE_OPTIONS.socket, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, TOPOLOGY_REFRESH_MS) },
+          ...topology.credentials,
+        },
         // Writes and the reads that decide a login go to masters only: a replica may lag.
         useReplicas: false,
+        // A dead master's client only reconnects (commands fail at once: no offline queue), and no
+        // MOVED reply comes to tell it about the promoted replica; node-redis re-reads the slot map
+        // on a reconnection attempt 5 s into an outage by default, then every 5 s (measured: up to
+        // 2.5 s of 503s after the cluster itself had recovered, with tries 2 s apart). Re-read it
+        // every half second of an outage instead (one CLUSTER SLOTS), trying to reconnect as often.
+        topologyRefreshOnReconnectionAttemptStrategy: TOPOLOGY_REFRESH_MS,
       });
       reportErrors(cluster);
       await cluster.connect();
@@ -113,18 +129,51 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
       };
     }
     case 'sentinel': {
+      const { commandOptions, ...nodeOptions } = NODE_OPTIONS;
       const sentinel = createSentinel({
         name: topology.masterName,
         sentinelRootNodes: topology.sentinels,
-        nodeClientOptions: { ...NODE_OPTIONS, ...topology.credentials },
-        sentinelClientOptions: { socket: NODE_OPTIONS.socket },
+        // At this level, not per node: the sentinel object sends every command with its own options,
+        // and would otherwise impose node-redis's default timer per command.
+        commandOptions,
+        nodeClientOptions: { ...nodeOptions, ...topology.credentials },
+        // The sentinel connection only listens (pub/sub) for a switch of master: it sends nothing,
+        // so a socket timeout would drop it after every few quiet seconds (measured: every 5 s), and
+        // PING has no place on it. A dead one is found by keepalive, or when the others are asked next.
+        sentinelClientOptions: { socket: { connectTimeout: nodeOptions.socket.connectTimeout, keepAlive: true } },
       });
       reportErrors(sentinel);
+      // One identity per master connection: a WAIT answered by another master than the one the
+      // writes went to proves nothing about them (see masterLink below).
+      let currentMaster = { node: '' };
+      sentinel.on('topology-change', (event: SentinelTopologyEvent) => {
+        if (event.type !== 'MASTER_CHANGE' || !event.node) return;
+        const node = `${event.node.host}:${event.node.port}`;
+        // A new connection even to the same node: what the old one was told may not be there.
+        if (currentMaster.node && currentMaster.node !== node) logger.warn({ from: currentMaster.node, to: node }, 'redis sentinel: the master changed');
+        currentMaster = { node };
+      });
       await sentinel.connect();
+      /**
+       * node-redis sends a command again on the new master when its connection drops mid-command,
+       * WAIT included. After a failover that second WAIT counts the new master's replicas, not
+       * whether the write reached the master that was promoted: fail it instead.
+       */
+      const masterLink = () => {
+        const master = currentMaster;
+        return Promise.resolve({
+          id: master,
+          send: async (args: string[]) => {
+            const reply = await sentinel.sendCommand(false, args);
+            if (currentMaster !== master) throw new ReplicationUnconfirmed(`the master changed from ${master.node} to ${currentMaster.node} during ${args[0] ?? 'a command'}`);
+            return reply;
+          },
+        });
+      };
       return {
         topology: 'sentinel',
         client: sentinel,
-        replicaAcks: new ReplicaAcks(acks, () => Promise.resolve({ id: sentinel, send: (args) => sentinel.sendCommand(false, args) }), logger),
+        replicaAcks: new ReplicaAcks(acks, masterLink, logger),
         ping: async () => {
           await sentinel.ping();
         },
@@ -134,6 +183,12 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
       };
     }
   }
+}
+
+/** The part of node-redis's sentinel `topology-change` event read here. */
+interface SentinelTopologyEvent {
+  type: string;
+  node?: { host: string; port: number };
 }
 
 interface ErrorEmitter {
@@ -163,8 +218,17 @@ export function isStoreUnavailable(err: unknown): boolean {
     err instanceof ReconnectStrategyError ||
     err instanceof ReplicationUnconfirmed ||
     (err instanceof Error && 'code' in err && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET')) ||
-    clusterInTransition(err)
+    clusterInTransition(err) ||
+    sentinelWithoutMaster(err)
   );
+}
+
+/**
+ * node-redis's Sentinel client giving up (after about 16 s of asking once a second, measured): no
+ * sentinel answers, or none names a master that is up. Plain Errors, known by their messages.
+ */
+function sentinelWithoutMaster(err: unknown): boolean {
+  return err instanceof Error && (err.message === 'no valid master node' || err.message === 'None of the sentinels are available');
 }
 
 /**

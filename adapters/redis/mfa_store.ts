@@ -20,6 +20,19 @@ if redis.call('HGET', KEYS[1], 'recovery') == ARGV[1] then
 end
 return 0`;
 
+/**
+ * A recovery code used at sign-in: if it matches ARGV[1], it goes with the fields ARGV[3..] (the
+ * methods), the account is recovering in session ARGV[2], and the version is bumped. Mirrors
+ * MemoryMfaFactorStore.redeemRecoveryCode.
+ */
+const REDEEM_RECOVERY = `
+if redis.call('HGET', KEYS[1], 'recovery') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'recovery', 'recovery_at')
+for i = 3, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'recovering_session', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 1`;
+
 /** Replaces the recovery code with ARGV[1], forgetting when the old one was issued. */
 const SET_RECOVERY_WITHOUT_DATE = `
 redis.call('HSET', KEYS[1], 'recovery', ARGV[1])
@@ -60,6 +73,8 @@ return 1`;
 
 /** The hash fields that hold each method (a new method adds its line: the type asks for it). */
 const METHOD_FIELDS: Record<MethodId, string[]> = { totp: ['totp', 'totp_step'], sms: ['phone'] };
+/** A recovery means the device is lost: every method goes (the phone too: it may be that device). */
+const RECOVERY_DROPS = Object.values(METHOD_FIELDS).flat();
 
 /**
  * An admin reset: everything of the user's factors goes but the version, which is bumped, so that
@@ -198,7 +213,13 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
-    await this.#removeFactors(userId, ['totp', 'totp_step', 'phone'], sessionUid);
+    await this.#removeFactors(userId, RECOVERY_DROPS, sessionUid);
+  }
+
+  async redeemRecoveryCode(userId: string, hash: string, sessionUid: string): Promise<boolean> {
+    const redeemed = (await this.#redis.eval(REDEEM_RECOVERY, { keys: [this.#key(userId)], arguments: [hash, sessionUid, ...RECOVERY_DROPS] })) === 1;
+    if (redeemed) await this.#acks.confirm(this.#key(userId));
+    return redeemed;
   }
 
   async resetFactors(userId: string): Promise<void> {

@@ -9,6 +9,7 @@ import { RESET_REFUSAL_MESSAGES } from '../../admin/reset_eligibility.ts';
 import { endOfDay, startOfDay } from '../../admin/zoned_time.ts';
 import type { DirectoryStore } from '../../directory/store.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { readBody } from '../forms.ts';
 import { requestMeta } from '../request_meta.ts';
 import { authenticateBearer, isRefusal, refuse, staleAuthentication, type ApiCaller } from './bearer.ts';
 import { adminApiDocument } from './openapi.ts';
@@ -35,13 +36,11 @@ const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding
  * UTF-8) is answered here, in the API's JSON: thrown, it would reach the HTML error pages.
  */
 async function withJsonBody(ctx: Context, handler: () => Promise<void>): Promise<void> {
-  try {
-    await jsonBody(ctx, () => Promise.resolve());
-  } catch (err) {
-    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
-    if (status < 400 || status >= 500) throw err;
-    ctx.status = status;
-    ctx.body = { error: 'invalid_request', message: status === 413 ? 'the body is larger than 16 kB' : status === 415 ? 'the body must be JSON in UTF-8' : 'the body is not valid JSON' };
+  // A broken gzip or brotli body is the client's error too: zlib's own error carries no HTTP status.
+  const refusal = await readBody(ctx, jsonBody);
+  if (refusal) {
+    ctx.status = refusal.status;
+    ctx.body = { error: 'invalid_request', message: refusal.status === 413 ? 'the body is larger than 16 kB' : refusal.status === 415 ? 'the body must be JSON in UTF-8' : 'the body is not valid JSON' };
     return;
   }
   await handler();

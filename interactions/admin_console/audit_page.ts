@@ -3,6 +3,7 @@ import { toCsv } from '../../admin/csv.ts';
 import { endOfDay, formatInZone, startOfDay } from '../../admin/zoned_time.ts';
 import type { User } from '../../directory/types.ts';
 import type { ConsoleContext, ConsoleDeps } from './context.ts';
+import { IN_OUR_WORDS } from '../forms.ts';
 import { AuditFilters } from './forms.ts';
 import { companyNotFound, companyOfRequest, csvResponse, renderConsole } from './render.ts';
 
@@ -16,7 +17,7 @@ export async function showAudit(ctx: ConsoleContext, deps: ConsoleDeps): Promise
   if (!entry) return;
   const companyId = entry.company.id;
   const adminId = ctx.state.signedIn.record.userId;
-  const parsed = AuditFilters.safeParse(ctx.query);
+  const parsed = AuditFilters.safeParse(ctx.query, IN_OUR_WORDS);
   const filters = parsed.success ? parsed.data : { format: 'html' as const };
   const error = parsed.success ? undefined : (parsed.error.issues[0]?.message ?? 'Invalid filter.');
   const type = AUDIT_EVENT_TYPES.find((t) => t === filters.type);

@@ -27,6 +27,7 @@ export async function submitPassword(ctx: InteractionContext, deps: InteractionD
     return;
   }
   const result = await loginWithPassword(deps, { email, password, ip: ctx.ip });
+  deps.metrics.logins.inc({ method: 'password', result: result.outcome });
 
   if (result.outcome === 'throttled') {
     const minutes = Math.max(1, Math.ceil(result.retryAfterSeconds / 60));

@@ -54,8 +54,24 @@ export function errorPageFor(err: unknown): ErrorPage {
   return { status: 500, title: 'Something went wrong', message: 'An unexpected error occurred. Please try again.', action: START_AGAIN };
 }
 
+/** oidc-provider's endpoints that answer clients in JSON, never a person: the token endpoint and those under it, userinfo. */
+const PROVIDER_JSON_PATHS = /^\/(token|me)(\/|$)/;
+
+/** A 503 in OAuth's JSON error format (RFC 6749 §5.2's shape; `temporarily_unavailable` as in §4.1.2.1). */
+export function oauthUnavailable(description: string): { error: string; error_description: string } {
+  return { error: 'temporarily_unavailable', error_description: description };
+}
+
 export function renderErrorPage(ctx: Context, page: ErrorPage): void {
   if (page.status === 503) ctx.set('Retry-After', '60');
+  // A request that ran out of time in the token endpoint (a stalled store) is answered like one
+  // that found the store down there (provider_errors.ts): JSON a client can act on, not a page.
+  if (page.status === 503 && PROVIDER_JSON_PATHS.test(ctx.path)) {
+    ctx.status = 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = oauthUnavailable(page.message);
+    return;
+  }
   // The admin API answers in JSON, like its own errors (interactions/admin_api/routes.ts).
   if (ctx.path.startsWith('/api/')) {
     ctx.status = page.status;

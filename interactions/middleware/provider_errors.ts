@@ -1,6 +1,8 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../../adapters/redis/client.ts';
+import { errorPageFor, oauthUnavailable } from './error_pages.ts';
 import { requestLogger } from './request_log.ts';
 
 /**
@@ -13,6 +15,24 @@ import { requestLogger } from './request_log.ts';
 export function logProviderServerErrors(provider: Provider, logger: Logger): void {
   provider.on('server_error', (ctx, err) => {
     requestLogger(ctx.state, logger).error({ err }, 'request failed');
+  });
+}
+
+/**
+ * oidc-provider answers an unexpected error in its JSON endpoints (token, userinfo, introspection,
+ * revocation) itself, with 500 `server_error`. A store outage is not a bug, and the client should
+ * retry rather than give up: like our own routes, it gets 503 with Retry-After, as OAuth JSON
+ * (`temporarily_unavailable`). The listener runs after oidc-provider has set the answer and before
+ * it is sent; its HTML pages already go through renderError, which says 503.
+ */
+export function answerStoreOutagesAs503(provider: Provider): void {
+  provider.on('server_error', (ctx, err) => {
+    if (!isStoreUnavailable(err) || ctx.status !== 500) return;
+    const body: unknown = ctx.body;
+    if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', '60');
+    ctx.body = oauthUnavailable(errorPageFor(err).message);
   });
 }
 

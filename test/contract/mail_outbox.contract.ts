@@ -110,6 +110,29 @@ export function mailOutboxContract(makeOutbox: () => Promise<MailOutbox> | MailO
     assert.deepEqual(await outbox.claimDue(NOW + 10 * LEASE_MS, LEASE_MS, 10), []);
   });
 
+  it('stats: an empty outbox has depth 0 and no oldest job', async () => {
+    assert.deepEqual(await outbox.stats(), { depth: 0, oldestQueuedAtMs: undefined });
+  });
+
+  it('stats: the depth counts every job not yet completed, leased and retried ones too; the oldest is the first queued', async () => {
+    await outbox.enqueueOnce('k1', mailNumber(1), { queuedAtMs: NOW - 60_000 });
+    await outbox.enqueueOnce('k2', mailNumber(2), { queuedAtMs: NOW - 1000 });
+    await outbox.enqueueOnce('k3', mailNumber(3), { queuedAtMs: NOW });
+    assert.equal(await outbox.enqueueOnce('k3', mailNumber(3), { queuedAtMs: NOW + 5 }), false);
+    assert.deepEqual(await outbox.stats(), { depth: 3, oldestQueuedAtMs: NOW - 60_000 });
+
+    const [first, second] = await outbox.claimDue(NOW, LEASE_MS, 2);
+    await outbox.retryAt(second!.id, NOW + 30_000, 1);
+    assert.deepEqual(await outbox.stats(), { depth: 3, oldestQueuedAtMs: NOW - 60_000 }, 'a lease or a retry does not make a job younger');
+
+    await outbox.complete(first!.id);
+    assert.deepEqual(await outbox.stats(), { depth: 2, oldestQueuedAtMs: NOW - 1000 });
+    await outbox.complete(second!.id);
+    const [third] = await outbox.claimDue(NOW + LEASE_MS, LEASE_MS, 10);
+    await outbox.complete(third!.id);
+    assert.deepEqual(await outbox.stats(), { depth: 0, oldestQueuedAtMs: undefined });
+  });
+
   it('jobs due earlier are claimed first', async () => {
     await outbox.enqueueOnce('k1', mailNumber(1));
     await outbox.enqueueOnce('k2', mailNumber(2));

@@ -138,6 +138,24 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
     assert.equal((await s.factors.factorsOf('u')).recoveringSession, undefined);
   });
 
+  it('a recovery code redeemed at sign-in goes with the app and the phone in one step, for exactly one caller', async () => {
+    await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
+    await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });
+    await s.factors.setRecoveryCodeHash('u', 'h1', 3);
+    const before = (await s.factors.factorsOf('u')).version;
+    assert.equal(await s.factors.redeemRecoveryCode('u', 'wrong', 'session-0'), false);
+    assert.deepEqual([(await s.factors.factorsOf('u')).totp, (await s.factors.factorsOf('u')).version], [true, before], 'a wrong code changes nothing');
+    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => s.factors.redeemRecoveryCode('u', 'h1', `session-${i}`)));
+    assert.equal(racing.filter(Boolean).length, 1);
+    const after = await s.factors.factorsOf('u');
+    assert.deepEqual(
+      { totp: after.totp, phone: after.phone, recoveryCode: after.recoveryCode, recoveringSession: after.recoveringSession },
+      { totp: false, phone: undefined, recoveryCode: false, recoveringSession: `session-${racing.indexOf(true)}` },
+    );
+    assert.ok(after.version > before, 'the version moves, so an enrollment decided before cannot commit');
+    assert.equal(await s.factors.claimTotpStep('u', 1), true, 'the app’s last step went with it');
+  });
+
   it('a reset removes every factor, the recovery code, the preference and a recovery, and a stale enrollment cannot commit', async () => {
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 80);
     await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });

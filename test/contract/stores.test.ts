@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
 import { MemoryDirectoryStore } from '../../adapters/memory/directory_store.ts';
 import { MemoryOidcStorage } from '../../adapters/memory/oidc_adapter.ts';
 import { RedisDirectoryStore } from '../../adapters/redis/directory_store.ts';
 import { RedisOidcAccountIndex, redisOidcAdapterFactory } from '../../adapters/redis/oidc_adapter.ts';
-import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { manualClock } from '../../lib/clock.ts';
+import { openRedis, type TestRedis as RedisClient } from '../helpers/redis_access.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { directoryStoreContract } from './directory_store.contract.ts';
 import { oidcAdapterContract } from './oidc_adapter.contract.ts';
@@ -93,8 +92,7 @@ describe('store contracts: Redis', () => {
   let run = 0;
   const prefix = (): string => `${redis().prefix}${++run}:`;
   before(async () => {
-    client = createClient({ url: redis().url });
-    await client.connect();
+    client = await openRedis(redis().topology);
   });
   const redisClient = (): RedisClient => {
     if (!client) throw new Error('not connected');
@@ -142,6 +140,19 @@ describe('store contracts: Redis', () => {
     const ttls = (await Promise.all(onceKeys.map((key) => redisClient().ttl(key)))).sort((a, b) => a - b);
     assert.ok(ttls[0]! > 3590 && ttls[0]! <= 3600, `ttl ${ttls[0]}`);
     assert.ok(ttls[1]! > DEFAULT_MAIL_RETENTION_SECONDS - 10 && ttls[1]! <= DEFAULT_MAIL_RETENTION_SECONDS, `default ttl ${ttls[1]}`);
+  });
+
+  it('mail outbox stats skip a queue-time entry whose job an older instance completed (without the index), and drop it', async () => {
+    const p = prefix();
+    const outbox = new RedisMailOutbox(redisClient(), p);
+    await outbox.enqueueOnce('k1', { to: 'pat@acme.test', subject: 's1', text: 't' }, { queuedAtMs: 1000 });
+    await outbox.enqueueOnce('k2', { to: 'pat@acme.test', subject: 's2', text: 't' }, { queuedAtMs: 2000 });
+    const [first] = await outbox.claimDue(5000, 60_000, 1);
+    // What the COMPLETE of a version without the `queued` index did: the job goes, its entry stays.
+    await redisClient().hDel(`${p}mail:{outbox}:jobs`, first!.id);
+    await redisClient().zRem(`${p}mail:{outbox}:due`, first!.id);
+    assert.deepEqual(await outbox.stats(), { depth: 1, oldestQueuedAtMs: 2000 });
+    assert.equal(await redisClient().zScore(`${p}mail:{outbox}:queued`, first!.id), null, 'the stale entry is dropped');
   });
 
   it('an SMS code key expires with the ttl given', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { createClient } from 'redis';
 import { SecurityEvents } from '../../audit/security_events.ts';
 import { manualClock, type ManualClock } from '../../lib/clock.ts';
 import { securityEmail } from '../../mfa/security_emails.ts';
@@ -12,6 +11,7 @@ import { startAuthorization, WEB } from '../helpers/admin_api.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { openRedis } from '../helpers/redis_access.ts';
 import { textOf } from '../helpers/mail_text.ts';
 import { recoveryCodeIn, uidIn } from '../helpers/mfa.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
@@ -68,8 +68,7 @@ export function accountPhoneSuite(backend: () => Backend): void {
   /** On Redis, no key name holds a phone number (the codes' bindings and the counters use a keyed hash). */
   async function assertNoNumberInKeyNames(expect?: RegExp): Promise<void> {
     if (runningOn.kind !== 'redis') return;
-    const client = createClient({ url: runningOn.url });
-    await client.connect();
+    const client = await openRedis(runningOn.topology);
     try {
       const keys = await client.keys(`${runningOn.prefix}*`);
       if (expect) assert.ok(keys.some((k) => expect.test(k)), `a key matching ${expect}`);

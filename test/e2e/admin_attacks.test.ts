@@ -670,7 +670,7 @@ describe('attacks on the admin console and API with Redis down', function () {
   beforeEach(async () => {
     redis = await RedisServer.start();
     clock = manualClock();
-    running = await startIdp({ kind: 'redis', url: redis.url, prefix: 'attack:' }, { clock, env: { SEED_FILE: ADMIN_SEED, MFA_ENCRYPTION_KEYS: MFA_KEYS, REQUEST_TIMEOUT_SECONDS: '2' } });
+    running = await startIdp({ kind: 'redis', topology: { kind: 'single', url: redis.url }, prefix: 'attack:' }, { clock, env: { SEED_FILE: ADMIN_SEED, MFA_ENCRYPTION_KEYS: MFA_KEYS, REQUEST_TIMEOUT_SECONDS: '2' } });
   });
   afterEach(async () => {
     await running.close().catch(() => undefined);

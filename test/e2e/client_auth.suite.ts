@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import type { webcrypto } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createClient } from 'redis';
 import type { Stores } from '../../adapters/stores.ts';
 import { Browser } from '../helpers/browser.ts';
 import { loginToCallback } from '../helpers/flows.ts';
 import { makeStores, startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { openRedis } from '../helpers/redis_access.ts';
 import { oidc } from '../helpers/rp.ts';
 
 /** Fixture clients of test/fixtures/seed.json, one per registered authentication method. */
@@ -186,16 +186,13 @@ async function rawStoreText(backend: Backend, stores: Stores): Promise<string> {
     const clients = await Promise.all(['web', 'post', 'legacy'].map((id) => stores.oidcAdapter('Client').find(id)));
     return JSON.stringify(clients);
   }
-  const redis = createClient({ url: backend.url });
-  await redis.connect();
+  const redis = await openRedis(backend.topology);
   try {
     const values: string[] = [];
-    for await (const keys of redis.scanIterator({ MATCH: `${backend.prefix}*`, COUNT: 500 })) {
-      for (const key of keys) {
-        const type = await redis.type(key);
-        if (type === 'string') values.push((await redis.get(key)) ?? '');
-        if (type === 'hash') values.push(JSON.stringify(await redis.hGetAll(key)));
-      }
+    for (const key of await redis.keys(`${backend.prefix}*`)) {
+      const type = await redis.type(key);
+      if (type === 'string') values.push((await redis.get(key)) ?? '');
+      if (type === 'hash') values.push(JSON.stringify(await redis.hGetAll(key)));
     }
     return values.join('\n');
   } finally {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { manualClock, type ManualClock } from '../../lib/clock.ts';
 import { ADMIN_SEED } from '../helpers/admin.ts';
-import { onEachBackend } from '../helpers/backends.ts';
+import { onEachBackend, redisBackend } from '../helpers/backends.ts';
 import { GatedSmtpServer } from '../helpers/gated_smtp.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
@@ -22,7 +22,7 @@ describe('the MFA deadline emails from several instances on one Redis', () => {
   const instances: RunningIdp[] = [];
 
   beforeEach(() => {
-    backend = { kind: 'redis', url: redis().url, prefix: `${redis().prefix}${++run}:` };
+    backend = redisBackend(redis(), `${redis().prefix}${++run}:`);
     clock = manualClock(START);
   });
   afterEach(async () => {

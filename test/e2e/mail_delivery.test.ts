@@ -3,10 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createClient } from 'redis';
 import { smtpMailer } from '../../adapters/mail.ts';
 import { MemoryMailOutbox } from '../../adapters/memory/mail_outbox.ts';
-import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { RedisMailOutbox } from '../../adapters/redis/mail_outbox.ts';
 import { manualClock } from '../../lib/clock.ts';
 import { createMetrics } from '../../lib/metrics.ts';
@@ -18,6 +16,7 @@ import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
 import { enrollTotp, passwordStep } from '../helpers/mfa.ts';
 import { freePort } from '../helpers/redis_server.ts';
+import { openRedis, type TestRedis as RedisClient } from '../helpers/redis_access.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { authorizationRequest, CLIENTS, relyingParty } from '../helpers/rp.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
@@ -97,8 +96,7 @@ describe('mail delivery on one Redis outbox', () => {
 
   /** An outbox on its own connection, as another instance of the app would have. */
   const outbox = async (): Promise<MailOutbox> => {
-    const client: RedisClient = createClient({ url: redis().url });
-    await client.connect();
+    const client = await openRedis(redis().topology);
     clients.push(client);
     return new RedisMailOutbox(client, prefix);
   };

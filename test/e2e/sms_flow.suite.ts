@@ -3,11 +3,11 @@ import { manualClock } from '../../lib/clock.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
+import { openRedis } from '../helpers/redis_access.ts';
 import { HANK_SECRET, landOnPage, passwordStep, recoveryCodeIn, totpNow } from '../helpers/mfa.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty, type AuthRequest, type oidc } from '../helpers/rp.ts';
 import { TwilioStub } from '../helpers/twilio_stub.ts';
 import { TestSmtpServer } from '../helpers/smtp.ts';
-import { createClient } from 'redis';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 
@@ -107,7 +107,7 @@ export function smsFlowSuite(backend: () => Backend): void {
   it('keeps phone numbers out of storage key names', async function () {
     await start();
     if (runningOn.kind !== 'redis') this.skip(); // only Redis has key names to read
-    const { prefix, url } = runningOn;
+    const { prefix, topology } = runningOn;
     // An enrollment code in flight (bound to its number), a login code, and each number's counters and cooldown.
     const fred = new Browser(running.issuer);
     const { uid } = await passwordStep(fred, (await authorizationRequest(rp, CLIENTS.web)).url, 'fred@summit.test', 'fred-password-1');
@@ -115,8 +115,7 @@ export function smsFlowSuite(backend: () => Backend): void {
     await samAtCode();
     assert.equal(twilio.sent.length, 2);
 
-    const client = createClient({ url });
-    await client.connect();
+    const client = await openRedis(topology);
     try {
       const keys = await client.keys(`${prefix}*`);
       assert.ok(keys.some((k) => k.includes(':sms:')), 'the codes are stored');

@@ -420,7 +420,7 @@ export function ssoFlowSuite(backend: () => Backend): void {
     assert.ok(log.includes('sso.login'), 'the log was captured');
     for (const secret of [CORP_SECRET, LOCAL_SECRET]) assert.ok(!log.includes(secret), 'secret in the log');
     if (where.kind === 'redis') {
-      const dump = await redisDump(where.url, where.prefix);
+      const dump = await redisDump(where.topology, where.prefix);
       assert.ok(dump.includes('sealedClientSecret'), 'the connections are stored');
       for (const secret of [CORP_SECRET, LOCAL_SECRET]) assert.ok(!dump.includes(secret), 'secret in Redis');
     }

@@ -3,13 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from 'redis';
 import { manualClock } from '../../lib/clock.ts';
-import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects } from '../helpers/flows.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
 import { oathtoolCode, passwordStep, recoveryCodeIn, setupKeyIn } from '../helpers/mfa.ts';
+import { openRedis, type TestRedis as RedisClient } from '../helpers/redis_access.ts';
+import { redisBackend } from '../helpers/backends.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty } from '../helpers/rp.ts';
 import { requireTool } from '../helpers/tools.ts';
@@ -22,7 +22,7 @@ describe('authenticator interoperability (on Redis)', () => {
   before(async function () {
     requireTool(this, 'oathtool', 'oathtool');
     requireTool(this, 'zbarimg', 'zbar-tools');
-    running = await startIdp({ kind: 'redis', url: redis().url, prefix: redis().prefix }, { clock });
+    running = await startIdp(redisBackend(redis()), { clock });
   });
   after(async () => {
     await running?.close();
@@ -57,8 +57,7 @@ describe('authenticator interoperability (on Redis)', () => {
     assert.ok(callback);
     assert.deepEqual((await exchangeCode(rp, callback, request)).claims()!['amr'], ['pwd', 'otp', 'mfa']);
 
-    const client: RedisClient = createClient({ url: redis().url });
-    await client.connect();
+    const client = await openRedis(redis().topology);
     try {
       const dump = await dumpRedis(client, redis().prefix);
       assert.ok(dump.includes('usr_fred'), 'the dump sees the user');

@@ -8,6 +8,8 @@ import { memoryStores, redisStores, type Stores } from '../../adapters/stores.ts
 import { loadConfig } from '../../config/config.ts';
 import { generateSigningKey } from '../../config/keys.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { defaultReplicaAcks, type RedisTopology, type ReplicaAckPolicy } from '../../config/redis_topology.ts';
+import { redisTopologyEnv } from './redis_access.ts';
 
 export const TEST_SEED = join(import.meta.dirname, '..', 'fixtures', 'seed.json');
 
@@ -18,7 +20,8 @@ const SHARED_KEYS = {
   MFA_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
 };
 
-export type Backend = { kind: 'memory' } | { kind: 'redis'; url: string; prefix: string };
+/** Where the stores are: in memory, or on Redis (one server, a cluster or a Sentinel deployment) under a key prefix. */
+export type Backend = { kind: 'memory' } | { kind: 'redis'; topology: RedisTopology; prefix: string };
 
 export interface RunningIdp {
   issuer: string;
@@ -44,8 +47,14 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export async function makeStores(backend: Backend, clock?: Clock): Promise<Stores> {
-  return backend.kind === 'memory' ? memoryStores(clock) : redisStores({ kind: 'single', url: backend.url }, { replicas: 0, timeoutMs: 1 }, backend.prefix, pino({ level: 'silent' }));
+/**
+ * The stores on the backend; on Redis with the replica confirmation the app would configure there
+ * by default (none on one server, one replica on a cluster), unless `replicaAcks` says otherwise.
+ */
+export async function makeStores(backend: Backend, clock?: Clock, replicaAcks?: ReplicaAckPolicy): Promise<Stores> {
+  if (backend.kind === 'memory') return memoryStores(clock);
+  const acks = replicaAcks ?? { replicas: defaultReplicaAcks(backend.topology), timeoutMs: 500 };
+  return redisStores(backend.topology, acks, backend.prefix, pino({ level: 'silent' }));
 }
 
 /** Starts the real app on a loopback port, configured the way an operator would, with the test seed. */
@@ -62,12 +71,12 @@ export async function startIdp(backend: Backend, options: StartOptions = {}): Pr
     LOG_LEVEL: 'silent',
     SEED_FILE: TEST_SEED,
     ...SHARED_KEYS,
-    ...(backend.kind === 'redis' ? { REDIS_URL: backend.url, REDIS_PREFIX: backend.prefix } : {}),
+    ...(backend.kind === 'redis' ? { ...redisTopologyEnv(backend.topology), REDIS_PREFIX: backend.prefix } : {}),
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
   });
   const ownStores = options.stores === undefined;
-  const stores = options.stores ?? (await makeStores(backend, options.clock));
+  const stores = options.stores ?? (await makeStores(backend, options.clock, config.redis?.replicaAcks));
   const idp = await createIdp(config, { logger: options.logger ?? pino({ level: 'silent' }), stores, ...(options.clock ? { clock: options.clock } : {}) });
   const handle = idp.app.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -1,9 +1,9 @@
-import { createClient } from 'redis';
+import type { RedisTopology } from '../../config/redis_topology.ts';
+import { openRedis } from './redis_access.ts';
 
 /** Every key under `prefix` with its value as text, whatever its type: for "is this secret stored anywhere?" checks. */
-export async function redisDump(url: string, prefix: string): Promise<string> {
-  const client = createClient({ url });
-  await client.connect();
+export async function redisDump(topology: RedisTopology, prefix: string): Promise<string> {
+  const client = await openRedis(topology);
   try {
     const parts: string[] = [];
     for (const key of await client.keys(`${prefix}*`)) {

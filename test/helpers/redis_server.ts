@@ -3,27 +3,48 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
 
+/**
+ * Persistence for a server whose data must survive a kill: the append-only file in `dir`, fsynced
+ * after every write (`always`), about once a second (`everysec`) or when the OS decides (`no`).
+ */
+export interface RedisPersistence {
+  appendonly: boolean;
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** Where the append-only file lives; a restart on the same directory reloads it. */
+  dir: string;
+}
+
 /** A throwaway redis-server on a free loopback port, which tests may stop and start again. */
 export class RedisServer {
   readonly port: number;
+  readonly #persistence: RedisPersistence | undefined;
   #process: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, persistence?: RedisPersistence) {
     this.port = port;
+    this.#persistence = persistence;
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** Without `persistence`, nothing survives a stop: the data lives in memory only. */
+  static async start(persistence?: RedisPersistence): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), persistence);
     await server.start();
     return server;
   }
 
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.#persistence?.appendonly
+      ? ['--appendonly', 'yes', '--appendfsync', this.#persistence.appendfsync ?? 'everysec', '--dir', this.#persistence.dir]
+      : ['--appendonly', 'no'];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     this.#process = child;
     await waitForPing(this.url);
   }

@@ -7,7 +7,8 @@ export interface SentSms {
   body: string;
 }
 
-export type StubMode = 'ok' | 'error500' | 'error500-once' | 'error400';
+/** `hang`: the request is read and never answered (a gateway that has stalled). */
+export type StubMode = 'ok' | 'error500' | 'error500-once' | 'error400' | 'hang';
 
 /**
  * A local stand-in for Twilio's Messages API, with the same request and response shape:
@@ -44,6 +45,7 @@ export class TwilioStub {
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":20003,"message":"Authenticate"}');
           return;
         }
+        if (this.mode === 'hang') return;
         if (this.mode === 'error500' || (this.mode === 'error500-once' && this.requests === 1)) {
           res.writeHead(500, { 'content-type': 'application/json' }).end('{"code":20500,"message":"Internal Server Error SECRET-DETAIL"}');
           return;

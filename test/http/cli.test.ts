@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from 'redis';
+import { openRedis, redisTopologyEnv } from '../helpers/redis_access.ts';
+import { generateSigningKey } from '../../config/keys.ts';
+import { freePort } from '../helpers/redis_server.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,16 +38,58 @@ describe('command line', () => {
     assert.equal(started.stderr, seeded.stderr);
   });
 
+  describe('the server in production on the suite\'s Redis (a cluster on a cluster run)', () => {
+    const redis = useRedis();
+
+    it('passes the production checks, seeds, and answers /readyz once every store answers', async function () {
+      this.timeout(30_000);
+      const port = await freePort();
+      const env = {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        ISSUER: `http://127.0.0.1:${port}`,
+        LOG_LEVEL: 'info',
+        ...redisTopologyEnv(redis().topology),
+        REDIS_PREFIX: `${redis().prefix}production:`,
+        COOKIE_KEYS: 'k'.repeat(32),
+        SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
+        MFA_ENCRYPTION_KEYS: KEY,
+        SEED_FILE: join(ROOT, 'test', 'fixtures', 'seed.json'),
+        SMS_GATEWAY: 'twilio',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_FROM: '+15005550006',
+      };
+      const child = spawn(process.execPath, [join(ROOT, 'server.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      try {
+        for (const start = Date.now(); !output.includes('identity provider listening'); ) {
+          assert.ok(child.exitCode === null, `the server exited: ${output}`);
+          assert.ok(Date.now() - start < 20_000, `the server did not start: ${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      } finally {
+        const exit = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exit;
+      }
+    });
+  });
+
   describe('npm run seed', () => {
     const redis = useRedis();
 
     it('imports the demo seed into Redis', async () => {
       const prefix = `${redis().prefix}seed:`;
-      const result = run('tools/seed.ts', [join(ROOT, 'seed', 'demo.json')], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
+      const result = run('tools/seed.ts', [join(ROOT, 'seed', 'demo.json')], { ...redisTopologyEnv(redis().topology), REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /Imported 3 companies, \d+ users and 0 clients/);
-      const client = createClient({ url: redis().url });
-      await client.connect();
+      const client = await openRedis(redis().topology);
       try {
         assert.equal(await client.get(`${prefix}dir:email:alice@acme.test`), 'usr_demo_alice');
       } finally {
@@ -56,11 +101,10 @@ describe('command line', () => {
       const prefix = `${redis().prefix}bad:`;
       const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'bad.json');
       writeFileSync(file, JSON.stringify({ companies: [], users: [{ email: 'a@b.test', name: 'A', password: 'long enough', memberships: [{ company: 'nope' }] }] }));
-      const result = run('tools/seed.ts', [file], { REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY });
+      const result = run('tools/seed.ts', [file], { ...redisTopologyEnv(redis().topology), REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY });
       assert.equal(result.status, 1);
       assert.match(result.stderr, /users\[0\]\.memberships\[0\]\.company: unknown company "nope"/);
-      const client = createClient({ url: redis().url });
-      await client.connect();
+      const client = await openRedis(redis().topology);
       try {
         assert.deepEqual(await client.keys(`${prefix}*`), []);
       } finally {
@@ -71,14 +115,14 @@ describe('command line', () => {
     it('needs REDIS_URL', () => {
       const result = run('tools/seed.ts', [join(ROOT, 'seed', 'demo.json')], {});
       assert.equal(result.status, 1);
-      assert.match(result.stderr, /REDIS_URL is not set/);
+      assert.match(result.stderr, /REDIS_URL \(or REDIS_CLUSTER_NODES or REDIS_SENTINELS\) is not set/);
     });
   });
 
   describe('npm run mfa-reset', () => {
     const redis = useRedis();
     const ADMIN_SEED = join(ROOT, 'test', 'fixtures', 'admin_seed.json');
-    const env = (prefix: string): Record<string, string> => ({ REDIS_URL: redis().url, REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
+    const env = (prefix: string): Record<string, string> => ({ ...redisTopologyEnv(redis().topology), REDIS_PREFIX: prefix, MFA_ENCRYPTION_KEYS: KEY, LOG_LEVEL: 'silent' });
 
     it('resets a user’s MFA as support (the way for Procore Pay users), audited with the reason', async () => {
       const prefix = `${redis().prefix}reset:`;
@@ -86,8 +130,7 @@ describe('command line', () => {
       const result = run('tools/mfa_reset.ts', ['--email', ' TOM.SMITH@ridge.test ', '--reason', 'ticket 42: lost phone, identity checked on a video call'], env(prefix));
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /MFA reset for Tom\.Smith@ridge\.test \(usr_tom\)/);
-      const client = createClient({ url: redis().url });
-      await client.connect();
+      const client = await openRedis(redis().topology);
       try {
         assert.deepEqual(await client.hGetAll(`${prefix}mfa:{u:usr_tom}:factors`), { version: '2' }, 'the factors are gone, the version moved on');
         const [entry] = (await client.xRevRange(`${prefix}audit:{u:usr_tom}`, '+', '-', { COUNT: 1 })) ?? [];

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { Browser } from '../helpers/browser.ts';
 import { followRedirects, openAuthorization, submitCredentials } from '../helpers/flows.ts';
 import { makeStores, startIdp, type RunningIdp } from '../helpers/idp.ts';
+import { redisBackend } from '../helpers/backends.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty } from '../helpers/rp.ts';
 
 describe('instances sharing Redis', () => {
   const redis = useRedis();
-  const backend = () => ({ kind: 'redis' as const, url: redis().url, prefix: redis().prefix });
+  const backend = () => redisBackend(redis());
 
   it('a login started on instance A finishes on instance B', async () => {
     const a = await startIdp(backend());

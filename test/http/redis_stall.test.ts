@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { followRedirects, openAuthorization, submitCredentials } from '../helpers/flows.ts';
 import { makeStores, startIdp, type RunningIdp } from '../helpers/idp.ts';
+import { redisBackend } from '../helpers/backends.ts';
 import { useRedis } from '../helpers/redis_suite.ts';
 import { authorizationRequest, CLIENTS, exchangeCode, relyingParty } from '../helpers/rp.ts';
 
@@ -22,7 +23,7 @@ describe('a stalled Redis', () => {
   it('fails /readyz fast and requests within a bounded time, and recovers', async function () {
     const server = redis().server;
     if (!server) this.skip(); // REDIS_URL given: not ours to stall.
-    const backend = { kind: 'redis' as const, url: redis().url, prefix: redis().prefix };
+    const backend = redisBackend(redis());
     const stores = await makeStores(backend);
     let running: RunningIdp | undefined;
     let paused = false;

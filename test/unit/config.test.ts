@@ -26,6 +26,7 @@ describe('configuration', () => {
     { env: {}, missing: ['REDIS_URL', 'COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] },
     { env: { REDIS_URL: 'redis://x' }, missing: ['COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] },
     { env: { ...KEYS }, missing: ['REDIS_URL'] },
+    { env: { REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' }, missing: ['COOKIE_KEYS', 'SIGNING_KEYS', 'MFA_ENCRYPTION_KEYS'] },
     { env: { REDIS_URL: 'redis://x', COOKIE_KEYS: KEYS.COOKIE_KEYS, MFA_ENCRYPTION_KEYS: KEYS.MFA_ENCRYPTION_KEYS }, missing: ['SIGNING_KEYS'] },
   ];
   for (const { env, missing } of production) {
@@ -90,7 +91,9 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', REDIS_URL: 'redis://r', ...KEYS }), /SMS_GATEWAY=log .* development only/);
     assert.throws(() => loadConfig({ SMS_GATEWAY: 'twilio', TWILIO_ACCOUNT_SID: 'AC1' }), /needs TWILIO_AUTH_TOKEN, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID/);
     const config = loadConfig({ ...TWILIO, TWILIO_FROM: undefined, TWILIO_MESSAGING_SERVICE_SID: 'MG1', TWILIO_API_BASE: 'http://127.0.0.1:9/' });
-    assert.deepEqual(config.sms.gateway, { kind: 'twilio', accountSid: 'AC123', authToken: 'token', from: { messagingServiceSid: 'MG1' }, apiBase: 'http://127.0.0.1:9' });
+    assert.deepEqual(config.sms.gateway, { kind: 'twilio', accountSid: 'AC123', authToken: 'token', from: { messagingServiceSid: 'MG1' }, apiBase: 'http://127.0.0.1:9', timeoutMs: 5000 });
+    const quicker = loadConfig({ ...TWILIO, SMS_GATEWAY_TIMEOUT_SECONDS: '1.5' }).sms.gateway;
+    assert.equal(quicker.kind === 'twilio' ? quicker.timeoutMs : undefined, 1500);
     assert.deepEqual(loadConfig({}).sms.countries, ['US', 'CA', 'MX', 'GB', 'IE', 'FR', 'DE', 'ES', 'IT', 'AU', 'NZ', 'SG', 'HK']);
   });
 
@@ -100,7 +103,7 @@ describe('configuration', () => {
   });
 
   it('refuses Redis without an encryption key, whose secrets would not survive a restart', () => {
-    assert.throws(() => loadConfig({ REDIS_URL: 'redis://x' }), /MFA_ENCRYPTION_KEYS is required with REDIS_URL/);
+    assert.throws(() => loadConfig({ REDIS_URL: 'redis://x' }), /MFA_ENCRYPTION_KEYS is required with Redis \(REDIS_URL/);
   });
 
   it('reads MFA limits and rotating encryption keys', () => {

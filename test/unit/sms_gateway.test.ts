@@ -6,7 +6,7 @@ import { TwilioStub } from '../helpers/twilio_stub.ts';
 describe('Twilio gateway (against a local stub of the Messages API)', () => {
   const stub = new TwilioStub();
   const gateway = () =>
-    twilioGateway({ kind: 'twilio', accountSid: stub.accountSid, authToken: stub.authToken, from: { from: '+15005550006' }, apiBase: `http://127.0.0.1:${stub.port}` }, pino({ level: 'silent' }));
+    twilioGateway({ kind: 'twilio', accountSid: stub.accountSid, authToken: stub.authToken, from: { from: '+15005550006' }, apiBase: `http://127.0.0.1:${stub.port}`, timeoutMs: 5000 }, pino({ level: 'silent' }));
   before(async () => {
     await stub.start();
   });
@@ -44,7 +44,7 @@ describe('Twilio gateway (against a local stub of the Messages API)', () => {
   });
 
   it('reports an unreachable gateway after one retry', async () => {
-    const down = twilioGateway({ kind: 'twilio', accountSid: 'AC1', authToken: 't', from: { messagingServiceSid: 'MG1' }, apiBase: 'http://127.0.0.1:9' }, pino({ level: 'silent' }));
+    const down = twilioGateway({ kind: 'twilio', accountSid: 'AC1', authToken: 't', from: { messagingServiceSid: 'MG1' }, apiBase: 'http://127.0.0.1:9', timeoutMs: 5000 }, pino({ level: 'silent' }));
     await assert.rejects(down.send('+12015550123', 'x'), /unreachable/);
   });
 });

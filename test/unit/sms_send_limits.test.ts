@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
-import type { SingleClient as RedisClient } from '../../adapters/redis/client.ts';
+import { openRedis, type TestRedis as RedisClient } from '../helpers/redis_access.ts';
 import type { SmsLimits } from '../../config/config.ts';
 import { SmsSendLimits, type SendSubject } from '../../mfa/factors/sms/send_limits.ts';
 import { memoryLimiters, redisLimiters } from '../../adapters/limiters.ts';
@@ -66,8 +65,7 @@ describe('SMS send limits', () => {
     });
     const redis = useRedis();
     before(async () => {
-      client = createClient({ url: redis().url });
-      await client.connect();
+      client = await openRedis(redis().topology);
     });
     let run = 0;
     sendLimitsSuite(() => {

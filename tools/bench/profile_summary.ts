@@ -1,6 +1,8 @@
 // Summarises a `node --cpu-prof` profile (BENCH_CPU_PROF=dir npm run bench): self time by package or
 // app folder and the hottest functions, so docs/performance.md can say where a flow's CPU goes.
 //   node tools/bench/profile_summary.ts <file.cpuprofile> [flows]   (flows: to print ms per flow)
+// Start-up (module loading, the seed's password hashing) is left out: samples count from the end of
+// the first idle stretch of half a second, which in the bench is the app waiting for the load to begin.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -16,8 +18,27 @@ const profile = profileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
 const flows = Number(flowsArg ?? 0);
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+const STARTUP_IDLE_US = 500_000;
+const firstSample = startOfLoad();
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+profile.samples.forEach((id, i) => {
+  if (i >= firstSample) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+
+/** The index of the first sample after the first idle stretch of STARTUP_IDLE_US (0 when there is none). */
+function startOfLoad(): number {
+  let idleRun = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const idle = byId.get(profile.samples[i] ?? -1)?.functionName === '(idle)';
+    idleRun = idle ? idleRun + (profile.timeDeltas[i] ?? 0) : 0;
+    if (idleRun >= STARTUP_IDLE_US) {
+      let j = i;
+      while (j < profile.samples.length && byId.get(profile.samples[j] ?? -1)?.functionName === '(idle)') j++;
+      return j;
+    }
+  }
+  return 0;
+}
 
 /** node_modules/<package>, the app's top folder, node's internals, or V8's pseudo-frames ((garbage collector), (program), (idle)). */
 function owner(url: string, functionName: string): string {

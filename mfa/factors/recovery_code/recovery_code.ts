@@ -42,6 +42,17 @@ export class RecoveryCodeFactor implements MfaFactor<'recovery_code'> {
     return (await this.#store.consumeRecoveryCode(userId, hashCode(code))) ? { ok: true } : { ok: false, reason: 'invalid' };
   }
 
+  /**
+   * The code used at sign-in (Mfa.recover): consumed, and the methods dropped, in one atomic step,
+   * the account left recovering in `sessionUid`. Never the two steps apart: a failure between them
+   * would leave the code used up and the lost device still the only way in.
+   */
+  async redeem(userId: string, input: string, sessionUid: string): Promise<VerifyOutcome> {
+    const code = normalizeRecoveryCode(input);
+    if (code === undefined) return { ok: false, reason: 'malformed' };
+    return (await this.#store.redeemRecoveryCode(userId, hashCode(code), sessionUid)) ? { ok: true } : { ok: false, reason: 'invalid' };
+  }
+
   async remove(userId: string): Promise<void> {
     await this.#store.removeRecoveryCode(userId);
   }

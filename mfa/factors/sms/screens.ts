@@ -78,30 +78,37 @@ function loginCodePage(masked: string, error?: string): ScreenResult {
   return codePage({ action: 'mfa/sms/code', resendMethod: 'sms', masked, recovery: true, ...(error ? { error } : {}) }, error ? 401 : 200);
 }
 
+/** The form that asks for the same text again (its path, relative to the interaction, and its fields). */
+export interface SendAgain {
+  path: string;
+  fields: Record<string, string>;
+}
+
 /**
  * A text that cannot go out (a limit, the cooldown, the gateway): a clear page that offers the
- * other ways in. Never a 5xx, and the sign-in stays usable.
+ * other ways in. Never a 5xx, and the sign-in stays usable. When the gateway failed (down, or too
+ * slow), the page also offers to send the text again: nothing was sent, so no cooldown holds it.
  */
-export function notSentPage(refusal: SendRefusal, others: readonly OtherWay[], enrolling: boolean): ScreenResult {
+export function notSentPage(refusal: SendRefusal, others: readonly OtherWay[], enrolling: boolean, sendAgain?: SendAgain): ScreenResult {
   const wait = refusal.retryAfterSeconds ?? 0;
   const message =
     refusal.reason === 'cooldown'
       ? `A code was just sent. Wait ${wait} seconds before asking for another one.`
       : refusal.reason === 'limit'
         ? 'Too many text messages were sent for this account or number. Try again later.'
-        : 'We could not send a text message right now.';
+        : 'We could not send a text message right now. Try again in a moment.';
   return {
     kind: 'page',
     view: 'sms_unavailable',
     title: 'Text Message Not Sent',
     status: refusal.reason === 'gateway' ? 200 : 429,
-    data: { message, enrolling, others },
+    data: { message, enrolling, others, ...(refusal.reason === 'gateway' && sendAgain ? { sendAgain } : {}) },
     retryAfterSeconds: wait > 0 ? wait : undefined,
   };
 }
 
-function afterSend(sent: ChallengeOutcome, next: string, others: readonly OtherWay[], enrolling: boolean): ScreenResult {
-  return sent.ok ? redirect(next) : notSentPage(sent, others, enrolling);
+function afterSend(sent: ChallengeOutcome, next: string, others: readonly OtherWay[], enrolling: boolean, sendAgain: SendAgain): ScreenResult {
+  return sent.ok ? redirect(next) : notSentPage(sent, others, enrolling, sendAgain);
 }
 
 /** The code page and its actions need the number this enrollment sent a code to. */
@@ -112,7 +119,7 @@ async function withPendingNumber(factor: SmsFactor, request: EnrollScreenRequest
 
 /** Chosen at sign-in (the chooser, or "Send Text Message"): a code goes out, then its page. */
 export async function beginSmsChallenge(factor: SmsFactor, request: ChallengeScreenRequest): Promise<ScreenResult> {
-  return afterSend(await factor.challenge(request.user, request.context), 'mfa/sms/code', request.others, false);
+  return afterSend(await factor.challenge(request.user, request.context), 'mfa/sms/code', request.others, false, { path: 'mfa/choose', fields: { method: 'sms' } });
 }
 
 /** Enrollment: Set Up SMS Verification → Enter the 6-Digit Verification Code; the challenge: the code page. */
@@ -128,7 +135,8 @@ export function smsScreens(factor: SmsFactor): readonly ScreenRoute[] {
         const started = await factor.startEnrollment(request.enrollment, request.form);
         if (started.ok) return redirect('mfa/sms/verify');
         if ('refusal' in started) return setupPage(factor, request, { message: started.refusal, status: 400 });
-        return notSentPage(started, request.others, true);
+        const number = SetupValues.safeParse(request.form);
+        return notSentPage(started, request.others, true, number.success ? { path: 'mfa/sms', fields: number.data } : undefined);
       },
     },
     {
@@ -142,7 +150,7 @@ export function smsScreens(factor: SmsFactor): readonly ScreenRoute[] {
       method: 'POST',
       path: 'mfa/sms/resend',
       handle: (request) =>
-        withPendingNumber(factor, request, async (phone) => afterSend(await factor.resendEnrollmentCode(request.enrollment, phone), 'mfa/sms/verify', request.others, true)),
+        withPendingNumber(factor, request, async (phone) => afterSend(await factor.resendEnrollmentCode(request.enrollment, phone), 'mfa/sms/verify', request.others, true, { path: 'mfa/sms/resend', fields: {} })),
     },
     {
       step: 'mfa_enroll',

@@ -56,6 +56,15 @@ export class SmsSendLimits {
     const reason = refusedBy.every((r) => r.isCooldown) ? 'cooldown' : 'limit';
     return { allowed: false, reason, retryAfterSeconds: Math.ceil(Math.max(...refusedBy.map((r) => r.msBeforeNext)) / 1000) };
   }
+
+  /**
+   * The gateway did not send the text: the cooldown ("a code was just sent, wait") gives its point
+   * back, so the person may ask again at once; the caps keep theirs, so a failing gateway still
+   * cannot be called more often than they allow.
+   */
+  async notSent(subject: SendSubject): Promise<void> {
+    await Promise.all(this.#counters.filter((c) => c.isCooldown).map((c) => givePointBack(c.limiter, c.key(subject))));
+  }
 }
 
 export interface SendSubject {

@@ -179,7 +179,8 @@ export class SmsFactor implements MfaMethod<'sms', PendingNumber> {
 
   async #send(user: User, context: FactorContext, req: { purpose: SmsPurpose; binding: string; to: string; country: string }): Promise<ChallengeOutcome> {
     const { limits, codes, gateway, metrics, clock, events } = this.#deps;
-    const verdict = await limits.take({ userId: user.id, numberKey: this.#deps.phoneKey(req.to), country: req.country, ip: context.ip });
+    const subject = { userId: user.id, numberKey: this.#deps.phoneKey(req.to), country: req.country, ip: context.ip };
+    const verdict = await limits.take(subject);
     if (!verdict.allowed) {
       metrics.smsRefused.inc({ reason: verdict.reason });
       // A refusal is a security signal (someone may be pumping texts): audited, with the reason only.
@@ -192,6 +193,8 @@ export class SmsFactor implements MfaMethod<'sms', PendingNumber> {
     try {
       await gateway.send(req.to, smsText(code, this.#deps.issuerHost));
     } catch {
+      // The text did not go out (or we cannot tell): the person may ask again at once; the caps still count this one.
+      await limits.notSent(subject);
       return { ok: false, reason: 'gateway' };
     }
     metrics.smsSent.inc({ purpose: req.purpose, country: req.country });

@@ -1,0 +1,4 @@
+import { onEachBackend } from '../helpers/backends.ts';
+import { metricsSuite } from './metrics.suite.ts';
+
+onEachBackend('metrics', metricsSuite);
