@@ -4,7 +4,7 @@ import type { LoginLimits } from '../config/config.ts';
 import type { LimiterFactory } from '../lib/limiters.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { emailLookupKey } from './email_address.ts';
-import { givePointBack, takePoint } from '../lib/take_point.ts';
+import { giveBackQuietly, givePointBack, takePoints } from '../lib/take_point.ts';
 
 /** A password attempt that may go ahead (already counted as a failure), or a refusal. */
 export type PasswordAttempt =
@@ -47,10 +47,13 @@ export class LoginThrottle {
    */
   async begin(email: string, ip: string): Promise<PasswordAttempt> {
     const account = accountKey(email);
-    const [onAccount, onIp] = await Promise.all([takePoint(this.#account, account), takePoint(this.#ip, ip)]);
-    if (onAccount.ok && onIp.ok) return { allowed: true, counted: { account: { key: account, attempt: onAccount.consumed }, ip: { key: ip, attempt: onIp.consumed } } };
+    const [onAccount, onIp] = await takePoints([
+      { limiter: this.#account, key: account },
+      { limiter: this.#ip, key: ip },
+    ]);
+    if (onAccount?.ok && onIp?.ok) return { allowed: true, counted: { account: { key: account, attempt: onAccount.consumed }, ip: { key: ip, attempt: onIp.consumed } } };
     await Promise.all([givePointBack(this.#account, account), givePointBack(this.#ip, ip)]);
-    const waits = [onAccount, onIp].flatMap((t) => (t.ok ? [] : [t.msBeforeNext]));
+    const waits = [onAccount, onIp].flatMap((t) => (t === undefined || t.ok ? [] : [t.msBeforeNext]));
     return { allowed: false, retryAfterSeconds: Math.ceil(Math.max(...waits) / 1000) };
   }
 
@@ -62,6 +65,19 @@ export class LoginThrottle {
     await Promise.all([lockAccount ? this.#account.block(account.key, this.#limits.account.lockSeconds) : undefined, lockIp ? this.#ip.block(ip.key, this.#limits.ip.lockSeconds) : undefined]);
     if (lockAccount) this.#metrics?.lockouts.inc({ kind: 'login', scope: 'account' });
     if (lockIp) this.#metrics?.lockouts.inc({ kind: 'login', scope: 'ip' });
+  }
+
+  /**
+   * The store failed before the password was checked (the user could not be read): the attempt
+   * checked nothing, so its points are given back, as far as the store lets. Never after a check:
+   * a failure whose recording failed stays counted where it was counted.
+   */
+  async abandoned(attempt: Extract<PasswordAttempt, { allowed: true }>): Promise<void> {
+    const { account, ip } = attempt.counted;
+    await giveBackQuietly([
+      { limiter: this.#account, key: account.key },
+      { limiter: this.#ip, key: ip.key },
+    ]);
   }
 
   /**

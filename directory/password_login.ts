@@ -17,7 +17,15 @@ export async function loginWithPassword(
   input: { email: string; password: string; ip: string },
 ): Promise<PasswordLoginResult> {
   // The lookup runs alongside counting the attempt to save a round trip; a refused attempt is never hashed.
-  const [attempt, user] = await Promise.all([deps.throttle.begin(input.email, input.ip), deps.directory.findUserByEmail(input.email)]);
+  const [counted, found] = await Promise.allSettled([deps.throttle.begin(input.email, input.ip), deps.directory.findUserByEmail(input.email)]);
+  if (counted.status === 'rejected') throw counted.reason;
+  const attempt = counted.value;
+  if (found.status === 'rejected') {
+    // Nothing was checked: an outage must not count against the account or the address.
+    if (attempt.allowed) await deps.throttle.abandoned(attempt);
+    throw found.reason;
+  }
+  const user = found.value;
   if (!attempt.allowed) return { outcome: 'throttled', retryAfterSeconds: attempt.retryAfterSeconds };
 
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);

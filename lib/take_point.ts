@@ -23,3 +23,21 @@ export async function takePoint(limiter: RateLimiterAbstract, key: string): Prom
 export async function givePointBack(limiter: RateLimiterAbstract, key: string): Promise<void> {
   await limiter.reward(key, 1);
 }
+
+/**
+ * Takes a point from each limiter, all at once. When the store fails for any of them, the points
+ * the others took are given back (as far as the store lets) before the error goes on: the request
+ * checked nothing, so an outage of one shard must not count against an account or an address.
+ */
+export async function takePoints(takes: readonly { limiter: RateLimiterAbstract; key: string }[]): Promise<Taken[]> {
+  const settled = await Promise.allSettled(takes.map(({ limiter, key }) => takePoint(limiter, key)));
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (!failure) return settled.map((r) => (r as PromiseFulfilledResult<Taken>).value);
+  await giveBackQuietly(takes.filter((_, i) => settled[i]?.status === 'fulfilled'));
+  throw failure.reason;
+}
+
+/** Gives points back on the way out of a failed request: a second store error must not hide the first. */
+export async function giveBackQuietly(takes: readonly { limiter: RateLimiterAbstract; key: string }[]): Promise<void> {
+  await Promise.allSettled(takes.map(({ limiter, key }) => givePointBack(limiter, key)));
+}

@@ -2,7 +2,7 @@ import type { MfaLimits } from '../config/config.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { LimiterFactory } from '../lib/limiters.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { givePointBack, takePoint } from '../lib/take_point.ts';
+import { giveBackQuietly, givePointBack, takePoint } from '../lib/take_point.ts';
 import type { LockState, MfaLockoutStore } from './store.ts';
 
 /** Minutes of the `level`-th lockout (1-based); the last configured value repeats. */
@@ -45,7 +45,14 @@ export class MfaLockout {
       await givePointBack(this.#ip, ip);
       return { locked: true, retryAfterSeconds: Math.ceil(onIp.msBeforeNext / 1000) };
     }
-    const begun = await this.#store.beginAttempt(userId, now);
+    let begun;
+    try {
+      begun = await this.#store.beginAttempt(userId, now);
+    } catch (err) {
+      // Nothing was checked: an outage of the account's shard must not count against the address.
+      await giveBackQuietly([{ limiter: this.#ip, key: ip }]);
+      throw err;
+    }
     if (begun.locked || begun.attempt > this.#limits.maxFailures) await givePointBack(this.#ip, ip);
     if (begun.locked) return { locked: true, retryAfterSeconds: Math.ceil((begun.lockedUntil - now) / 1000) };
     if (begun.attempt > this.#limits.maxFailures) {

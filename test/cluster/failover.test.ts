@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { requireTool } from '../helpers/tools.ts';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { manualClock } from '../../lib/clock.ts';
 import type { Page } from '../helpers/browser.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
-import { LocalRedisCluster, redisCliInstalled, type ClusterNode } from '../helpers/redis_cluster.ts';
-import { redisServerInstalled } from '../helpers/redis_server.ts';
+import { LocalRedisCluster, type ClusterNode } from '../helpers/redis_cluster.ts';
 import { CLIENTS, relyingParty } from '../helpers/rp.ts';
 import {
   atCodeScreen,
@@ -39,12 +39,8 @@ describe('Redis Cluster failover', function () {
   const running: RunningIdp[] = [];
 
   before(async function () {
-    if (!redisServerInstalled() || !redisCliInstalled()) {
-      const message = 'redis-server and redis-cli are needed for the cluster failover tests';
-      if (process.env['CI']) throw new Error(message);
-      console.warn(`\n  SKIPPED: ${message}\n`);
-      this.skip();
-    }
+    requireTool(this, 'redis-server', 'redis-server');
+    requireTool(this, 'redis-cli', 'redis-tools');
     seed = clusterSeed(12, 24);
     // Its own cluster: these tests kill and pause nodes.
     cluster = await LocalRedisCluster.start();

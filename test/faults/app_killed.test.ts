@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { requireTool } from '../helpers/tools.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -10,7 +11,7 @@ import { manualClock } from '../../lib/clock.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { ERIN_SECRET, totpNow } from '../helpers/mfa.ts';
 import { RedisFaultProxy } from '../helpers/redis_fault_proxy.ts';
-import { freePort, RedisServer, redisServerInstalled } from '../helpers/redis_server.ts';
+import { freePort, RedisServer } from '../helpers/redis_server.ts';
 import { CLIENTS, relyingParty } from '../helpers/rp.ts';
 import { TEST_SEED } from '../helpers/idp.ts';
 import { idTokenClaims, redeem, SignInUser, type App } from './sign_in_user.ts';
@@ -69,10 +70,7 @@ describe('the app killed with SIGKILL in the middle of the MFA step', function (
   let app: App;
 
   before(async function () {
-    if (!redisServerInstalled()) {
-      if (process.env['CI']) throw new Error('redis-server is not installed');
-      this.skip();
-    }
+    requireTool(this, 'redis-server', 'redis-server');
     redis = await RedisServer.start();
     proxy = await RedisFaultProxy.start(redis.port);
     const seeded = spawnSync(process.execPath, [join(ROOT, 'tools', 'seed.ts'), TEST_SEED], {

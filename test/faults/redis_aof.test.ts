@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { requireTool } from '../helpers/tools.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { manualClock } from '../../lib/clock.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { makeStores, startIdp, type Backend, type RunningIdp } from '../helpers/idp.ts';
 import { recoveryCodeIn, setupKeyIn, totpNow } from '../helpers/mfa.ts';
-import { RedisServer, redisServerInstalled } from '../helpers/redis_server.ts';
+import { RedisServer } from '../helpers/redis_server.ts';
 import { CLIENTS, relyingParty } from '../helpers/rp.ts';
 import { idTokenClaims, redeem, SignInUser, type App } from './sign_in_user.ts';
 
@@ -43,10 +44,7 @@ describe('Redis killed with SIGKILL and restarted from its append-only file (app
   const prefix = 'aof:';
 
   before(async function () {
-    if (!redisServerInstalled()) {
-      if (process.env['CI']) throw new Error('redis-server is not installed');
-      this.skip();
-    }
+    requireTool(this, 'redis-server', 'redis-server');
     dir = mkdtempSync(join(tmpdir(), 'redis-aof-'));
     redis = await RedisServer.start({ appendonly: true, appendfsync: 'always', dir });
   });

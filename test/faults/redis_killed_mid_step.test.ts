@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { requireTool } from '../helpers/tools.ts';
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { SingleClient } from '../../adapters/redis/client.ts';
@@ -7,7 +8,7 @@ import { Browser, type Page } from '../helpers/browser.ts';
 import { ERIN_SECRET, setupKeyIn, totpNow } from '../helpers/mfa.ts';
 import { startIdp, type RunningIdp } from '../helpers/idp.ts';
 import { RedisFaultProxy, type FaultTiming } from '../helpers/redis_fault_proxy.ts';
-import { RedisServer, redisServerInstalled } from '../helpers/redis_server.ts';
+import { RedisServer } from '../helpers/redis_server.ts';
 import { relyingParty, CLIENTS } from '../helpers/rp.ts';
 import { idTokenClaims, redeem, SignInUser, type App, type Person } from './sign_in_user.ts';
 
@@ -67,10 +68,7 @@ describe('Redis killed in the middle of each step', function () {
   let direct: SingleClient;
 
   before(async function () {
-    if (!redisServerInstalled()) {
-      if (process.env['CI']) throw new Error('redis-server is not installed');
-      this.skip();
-    }
+    requireTool(this, 'redis-server', 'redis-server');
     redis = await RedisServer.start();
     proxy = await RedisFaultProxy.start(redis.port);
     const clock = manualClock(Date.now());

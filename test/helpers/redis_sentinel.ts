@@ -1,3 +1,4 @@
+import { requireTool } from './tools.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import type { RedisNodeAddress } from '../../config/redis_topology.ts';
-import { freePort, redisServerInstalled } from './redis_server.ts';
+import { freePort } from './redis_server.ts';
 
 /**
  * How fast the sentinels act. A master silent for DOWN_AFTER_MS is down for one sentinel; with two
@@ -226,11 +227,6 @@ export class RedisSentinelDeployment {
   }
 }
 
-export function redisSentinelInstalled(): boolean {
-  // Sentinel is a mode of redis-server itself (`--sentinel`), not a separate binary here.
-  return redisServerInstalled();
-}
-
 /** SENTINEL SENTINELS / REPLICAS: one map per instance (RESP3). */
 function entries(reply: unknown): Record<string, string>[] {
   return Array.isArray(reply) ? reply.filter((entry): entry is Record<string, string> => typeof entry === 'object' && entry !== null) : [];
@@ -275,12 +271,8 @@ async function distinctFreePorts(count: number): Promise<number[]> {
 export function useRedisSentinel(): () => RedisSentinelDeployment {
   let deployment: RedisSentinelDeployment | undefined;
   before(async function () {
-    if (!redisSentinelInstalled()) {
-      const message = 'redis-server is not installed: the Redis Sentinel suite cannot run.';
-      if (process.env['CI']) throw new Error(message);
-      console.warn(`\n  SKIPPED: ${message}\n`);
-      this.skip();
-    }
+    // Sentinel is a mode of redis-server itself (`--sentinel`), not a separate binary here.
+    requireTool(this, 'redis-server', 'redis-server');
     deployment = await RedisSentinelDeployment.start();
   });
   after(async () => {
