@@ -20,7 +20,8 @@ const EnvSchema = z.object({
   REDIS_USERNAME: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
   REDIS_REPLICA_ACKS: z.coerce.number().int().nonnegative().optional(),
-  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(500),
+  // Below the 5 s socket timeout of a Redis connection (adapters/redis/client.ts), which would drop it mid-WAIT.
+  REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().positive().max(2000).default(500),
   // Braces would start a hash tag and move keys that must share a slot apart (adapters/redis/).
   REDIS_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or }').default('idp:'),
   COOKIE_KEYS: z.string().min(1).optional(),

@@ -56,8 +56,11 @@ export class MfaLockout {
     if (begun.locked || begun.attempt > this.#limits.maxFailures) await givePointBack(this.#ip, ip);
     if (begun.locked) return { locked: true, retryAfterSeconds: Math.ceil((begun.lockedUntil - now) / 1000) };
     if (begun.attempt > this.#limits.maxFailures) {
-      // The attempt that reached the limit is being checked right now and will lock if it fails.
-      return { locked: true, retryAfterSeconds: lockMinutesFor(begun.level + 1, this.#limits.lockMinutes) * 60 };
+      // Past the limit with no lock: the attempt that reached it is being checked right now, or it
+      // never finished (the store failed under it) and would otherwise leave the account refused
+      // with no lock to run out. Lock now; a success of the one in flight still clears it.
+      const state = await this.#lockUnlessLocked(userId);
+      return { locked: true, retryAfterSeconds: Math.max(1, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
     }
     return { locked: false, attempt: begun.attempt };
   }
@@ -65,8 +68,14 @@ export class MfaLockout {
   /** The attempt failed (it is already counted); `justLocked` when it was the last one allowed. */
   async failed(userId: string, ticket: { attempt: number }): Promise<{ justLocked: boolean; retryAfterSeconds: number }> {
     if (ticket.attempt < this.#limits.maxFailures) return { justLocked: false, retryAfterSeconds: 0 };
-    const state = await this.#lockAtNextLevel(userId);
+    const state = await this.#lockUnlessLocked(userId);
     return { justLocked: true, retryAfterSeconds: Math.max(0, Math.ceil((state.lockedUntil - this.#clock()) / 1000)) };
+  }
+
+  /** A lock already running (set by a parallel attempt past the limit) is the lock: the level climbs once. */
+  async #lockUnlessLocked(userId: string): Promise<LockState> {
+    const current = await this.#store.read(userId);
+    return current.lockedUntil > this.#clock() ? current : this.#lockAtNextLevel(userId);
   }
 
   /**

@@ -8,10 +8,13 @@ import {
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   ReconnectStrategyError,
+  DisconnectsClientError,
+  RootNodesUnavailableError,
+  MaxCommandRedirectionsError,
 } from 'redis';
 import type { Logger } from 'pino';
 import type { RedisTopology, ReplicaAckPolicy } from '../../config/redis_topology.ts';
-import { ReplicaAcks, ReplicationUnconfirmed } from './replica_acks.ts';
+import { ReplicaAcks, ReplicationUnconfirmed, type MasterLink } from './replica_acks.ts';
 
 /** One Redis server's client, with every command (tests use the ones the stores do not). */
 export type SingleClient = ReturnType<typeof createClient>;
@@ -30,6 +33,8 @@ export type RedisClient = Pick<
 export interface RedisConnection {
   readonly topology: RedisTopology['kind'];
   readonly client: RedisClient;
+  /** For the stores whose writes are confirmed by replicas (WAIT): their own connections when acks are on. */
+  readonly durableClient: RedisClient;
   readonly replicaAcks: ReplicaAcks;
   /** Resolves when the deployment answers (readiness). */
   ping(): Promise<void>;
@@ -70,7 +75,39 @@ const NODE_OPTIONS = {
   },
 } as const;
 
+/** One connection (per master) to the deployment, with what WAIT needs: the master holding a key. */
+interface Deployment {
+  client: RedisClient;
+  masterOf(key: string): Promise<MasterLink>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPolicy, logger: Logger): Promise<RedisConnection> {
+  const main = await openDeployment(topology, logger);
+  // WAIT holds the connection it is sent on until the replicas answer, and it must be the connection
+  // the writes went through: the durable stores get connections of their own, so a lagging replica
+  // slows their writes only, never the sessions, tokens and limits of every request.
+  const durable = acks.replicas > 0 ? await openDeployment(topology, logger).catch(async (err: unknown) => {
+    await main.close();
+    throw err;
+  }) : main;
+  const both = durable === main ? [main] : [main, durable];
+  return {
+    topology: topology.kind,
+    client: main.client,
+    durableClient: durable.client,
+    replicaAcks: new ReplicaAcks(acks, (key) => durable.masterOf(key), logger),
+    ping: async () => {
+      await Promise.all(both.map((d) => d.ping()));
+    },
+    close: async () => {
+      await Promise.all(both.map((d) => d.close()));
+    },
+  };
+}
+
+async function openDeployment(topology: RedisTopology, logger: Logger): Promise<Deployment> {
   const reportErrors = errorReporter(logger);
   switch (topology.kind) {
     case 'single': {
@@ -78,9 +115,8 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
       reportErrors(client);
       await client.connect();
       return {
-        topology: 'single',
         client,
-        replicaAcks: new ReplicaAcks(acks, () => Promise.resolve({ id: client, send: (args) => client.sendCommand(args) }), logger),
+        masterOf: () => Promise.resolve({ id: client, send: (args) => client.sendCommand(args) }),
         ping: async () => {
           await client.ping();
         },
@@ -109,16 +145,11 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
       reportErrors(cluster);
       await cluster.connect();
       return {
-        topology: 'cluster',
         client: cluster,
-        replicaAcks: new ReplicaAcks(
-          acks,
-          async (key) => {
-            const master = await cluster.getNodeClientForKey(key, false);
-            return { id: master, send: (args) => master.sendCommand(args) };
-          },
-          logger,
-        ),
+        masterOf: async (key) => {
+          const master = await cluster.getNodeClientForKey(key, false);
+          return { id: master, send: (args) => master.sendCommand(args) };
+        },
         // Every master must answer: a key may live on any of them.
         ping: async () => {
           await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)).ping()));
@@ -159,7 +190,7 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
        * WAIT included. After a failover that second WAIT counts the new master's replicas, not
        * whether the write reached the master that was promoted: fail it instead.
        */
-      const masterLink = () => {
+      const masterLink = (): Promise<MasterLink> => {
         const master = currentMaster;
         return Promise.resolve({
           id: master,
@@ -171,9 +202,8 @@ export async function connectRedis(topology: RedisTopology, acks: ReplicaAckPoli
         });
       };
       return {
-        topology: 'sentinel',
         client: sentinel,
-        replicaAcks: new ReplicaAcks(acks, masterLink, logger),
+        masterOf: masterLink,
         ping: async () => {
           await sentinel.ping();
         },
@@ -216,6 +246,9 @@ export function isStoreUnavailable(err: unknown): boolean {
     err instanceof SocketClosedUnexpectedlyError ||
     err instanceof SocketTimeoutError ||
     err instanceof ReconnectStrategyError ||
+    err instanceof DisconnectsClientError ||
+    err instanceof RootNodesUnavailableError ||
+    err instanceof MaxCommandRedirectionsError ||
     err instanceof ReplicationUnconfirmed ||
     (err instanceof Error && 'code' in err && (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET')) ||
     clusterInTransition(err) ||
@@ -233,8 +266,9 @@ function sentinelWithoutMaster(err: unknown): boolean {
 
 /**
  * Redis's own refusals while a cluster or a Sentinel deployment changes masters: the slot has no
- * master yet, the cluster is down, or the node we reached has just become a replica.
+ * master yet, the cluster is down, or the node we reached has just become a replica; and a master
+ * refusing writes for want of replicas (min-replicas-to-write).
  */
 function clusterInTransition(err: unknown): boolean {
-  return err instanceof Error && /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|LOADING)\b/.test(err.message);
+  return err instanceof Error && /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|LOADING|NOREPLICAS)\b/.test(err.message);
 }

@@ -57,9 +57,13 @@ export function errorPageFor(err: unknown): ErrorPage {
 /** oidc-provider's endpoints that answer clients in JSON, never a person: the token endpoint and those under it, userinfo. */
 const PROVIDER_JSON_PATHS = /^\/(token|me)(\/|$)/;
 
-/** A 503 in OAuth's JSON error format (RFC 6749 §5.2's shape; `temporarily_unavailable` as in §4.1.2.1). */
-export function oauthUnavailable(description: string): { error: string; error_description: string } {
-  return { error: 'temporarily_unavailable', error_description: description };
+/**
+ * A 503 in OAuth's JSON error format (RFC 6749 §5.2's shape; `temporarily_unavailable` as in
+ * §4.1.2.1). It does not say "nothing was lost": oidc-provider consumes a refresh token before it
+ * saves the new ones, so a retry after an outage between the two meets "already used".
+ */
+export function oauthUnavailable(): { error: string; error_description: string } {
+  return { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable and the request may not have completed. Try again in a minute; if a refresh token is refused, sign in again.' };
 }
 
 export function renderErrorPage(ctx: Context, page: ErrorPage): void {
@@ -69,7 +73,7 @@ export function renderErrorPage(ctx: Context, page: ErrorPage): void {
   if (page.status === 503 && PROVIDER_JSON_PATHS.test(ctx.path)) {
     ctx.status = 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = oauthUnavailable(page.message);
+    ctx.body = oauthUnavailable();
     return;
   }
   // The admin API answers in JSON, like its own errors (interactions/admin_api/routes.ts).

@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { isStoreUnavailable } from '../../adapters/redis/client.ts';
-import { errorPageFor, oauthUnavailable } from './error_pages.ts';
+import { oauthUnavailable } from './error_pages.ts';
 import { requestLogger } from './request_log.ts';
 
 /**
@@ -32,7 +32,7 @@ export function answerStoreOutagesAs503(provider: Provider): void {
     if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return;
     ctx.status = 503;
     ctx.set('Retry-After', '60');
-    ctx.body = oauthUnavailable(errorPageFor(err).message);
+    ctx.body = oauthUnavailable();
   });
 }
 

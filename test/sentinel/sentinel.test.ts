@@ -131,7 +131,7 @@ describe('Redis Sentinel: one master, one replica, three sentinels', function ()
     const replica = sentinels.replicaOf(master);
     try {
       const key = `${prefix}mfa:{u:usr_test}:factors`;
-      await connection.client.hSet(key, 'version', '1');
+      await connection.durableClient.hSet(key, 'version', '1');
       // The replica stalls, so the WAIT is still waiting on the master when it dies.
       replica.pause();
       const confirmation = connection.replicaAcks.confirm(key).then(

@@ -80,4 +80,22 @@ describe('a store outage in the middle of counting an attempt counts nothing', (
     for (let i = 0; i < 5; i++) await assert.rejects(lockout.begin('usr_1', '10.0.0.1'), ShardOutage);
     assert.equal(await consumed(limiter('mfa_fail_ip'), '10.0.0.1'), 0);
   });
+
+  it('an attempt at the limit cut off before its outcome still leads to a lock that ends', async () => {
+    let now = 1_000_000;
+    const lockout = new MfaLockout(new MemoryMfaLockoutStore(), { maxFailures: 3, lockMinutes: [1], ip: { maxFailures: 100, windowSeconds: 3600 } }, () => now, limiters(new Set()).factory);
+    for (let i = 0; i < 2; i++) {
+      const ticket = await lockout.begin('usr_1', '10.0.0.1');
+      assert.equal(ticket.locked, false);
+      if (!ticket.locked) await lockout.failed('usr_1', ticket);
+    }
+    // The third attempt is counted, then the request dies before its code is checked.
+    assert.equal((await lockout.begin('usr_1', '10.0.0.1')).locked, false);
+    const refused = await lockout.begin('usr_1', '10.0.0.1');
+    assert.equal(refused.locked, true);
+    assert.ok(refused.locked && refused.retryAfterSeconds <= 60);
+    now += 61_000;
+    assert.equal((await lockout.begin('usr_1', '10.0.0.1')).locked, false, 'the lock ran out: the account may try again');
+  });
 });
+

@@ -50,6 +50,23 @@ function sendLimitsSuite(limiters: () => LimiterFactory): void {
     for (let i = 0; i < 3; i++) assert.equal((await limits.take(subject({ numberKey: `b-${i}`, ip: `198.51.100.${10 + i}` }))).allowed, true);
     assert.equal((await limits.take(subject({ numberKey: 'b-9', ip: '198.51.100.20' }))).allowed, false, 'the account cap (5) is reached');
   });
+
+  it('a text the gateway did not send clears the cooldown once, even when the gateway outlasted the cooldown', async () => {
+    const made = new Map<string, ReturnType<LimiterFactory>>();
+    const factory: LimiterFactory = (prefix, points, duration) => {
+      const limiter = limiters()(prefix, points, duration);
+      made.set(prefix, limiter);
+      return limiter;
+    };
+    const limits = new SmsSendLimits(GENEROUS, factory);
+    assert.equal((await limits.take(subject())).allowed, true);
+    // The gateway took longer than the cooldown: its window is over before the failure is known.
+    await made.get('sms_cooldown')?.delete('n-0');
+    await limits.notSent(subject());
+    const { allowed, reasons } = await sendAtOnce(limits, Array.from({ length: 5 }, () => subject()));
+    assert.equal(allowed, 1, 'one new text, then the cooldown again');
+    assert.deepEqual([...reasons], ['cooldown']);
+  });
 }
 
 describe('SMS send limits', () => {

@@ -58,12 +58,14 @@ export class SmsSendLimits {
   }
 
   /**
-   * The gateway did not send the text: the cooldown ("a code was just sent, wait") gives its point
-   * back, so the person may ask again at once; the caps keep theirs, so a failing gateway still
-   * cannot be called more often than they allow.
+   * The gateway did not send the text: the number's cooldown ("a code was just sent, wait") is
+   * cleared, so the person may ask again at once; the caps keep their points, so a failing gateway
+   * still cannot be called more often than they allow. Cleared, not given a point back: a gateway
+   * slower than the cooldown would otherwise give the point to the next window, below zero, and let
+   * two texts through it.
    */
   async notSent(subject: SendSubject): Promise<void> {
-    await Promise.all(this.#counters.filter((c) => c.isCooldown).map((c) => givePointBack(c.limiter, c.key(subject))));
+    await Promise.all(this.#counters.filter((c) => c.isCooldown).map((c) => c.limiter.delete(c.key(subject))));
   }
 }
 
