@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import type { RedisNodeAddress } from '../../config/redis_topology.ts';
 import { freePort } from './redis_server.ts';
+import { RedisProcess } from './redis_process.ts';
 
 /** How long a node may be silent before the others count it as failed: short, so a failover takes seconds. */
 const NODE_TIMEOUT_MS = 1000;
@@ -15,12 +15,13 @@ export class ClusterNode {
   readonly port: number;
   readonly #busPort: number;
   readonly #dir: string;
-  #process: ChildProcess | undefined;
+  readonly #process: RedisProcess;
 
   constructor(port: number, busPort: number, dir: string) {
     this.port = port;
     this.#busPort = busPort;
     this.#dir = dir;
+    this.#process = new RedisProcess(`redis-server on 127.0.0.1:${port}`);
   }
 
   get address(): string {
@@ -28,14 +29,12 @@ export class ClusterNode {
   }
 
   get running(): boolean {
-    return this.#process !== undefined && this.#process.exitCode === null && this.#process.signalCode === null;
+    return this.#process.running;
   }
 
   /** Starts the server; its nodes.conf (in the cluster's directory) brings back its identity and role. */
   async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
+    this.#process.spawn([
         '--port', String(this.port),
         '--cluster-port', String(this.#busPort),
         '--bind', '127.0.0.1',
@@ -50,41 +49,27 @@ export class ClusterNode {
         // A replica (re)joining gets its copy at once rather than after the default 5 s batching delay.
         '--repl-diskless-sync-delay', '0',
         '--dbfilename', `dump-${this.port}.rdb`,
-      ],
-      { stdio: 'ignore' },
-    );
-    this.#process = child;
+    ]);
     await waitFor(`redis-server on ${this.address}`, async () => (await this.command(['PING'])) === 'PONG');
   }
 
   /** SIGKILL: no goodbye to the cluster, as when a machine dies. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+  kill(): Promise<void> {
+    return this.#process.kill();
   }
 
   /** SIGSTOP: the process holds its connections but answers nothing (a stalled or lagging node). */
   pause(): void {
-    this.#signal('SIGSTOP');
+    this.#process.pause();
   }
 
   resume(): void {
-    this.#signal('SIGCONT');
+    this.#process.resume();
   }
 
   /** Kills the process without waiting (for a process 'exit' handler). */
   killNow(): void {
-    this.#process?.kill('SIGKILL');
-    this.#process = undefined;
-  }
-
-  #signal(signal: NodeJS.Signals): void {
-    const pid = this.#process?.pid;
-    if (pid === undefined) throw new Error(`${this.address} is not running`);
-    process.kill(pid, signal);
+    this.#process.killNow();
   }
 
   /** One command on a fresh connection to this node (never routed elsewhere); a paused node fails it after 2 s. */

@@ -1,13 +1,12 @@
 import { requireTool } from './tools.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import type { RedisNodeAddress } from '../../config/redis_topology.ts';
 import { freePort } from './redis_server.ts';
+import { RedisProcess } from './redis_process.ts';
 
 /**
  * How fast the sentinels act. A master silent for DOWN_AFTER_MS is down for one sentinel; with two
@@ -19,14 +18,15 @@ const FAILOVER_TIMEOUT_MS = 3000;
 const QUORUM = 2;
 
 /** One redis-server process (a data node or a sentinel) on a loopback port. */
-export class RedisProcess {
+export class SentinelNode {
   readonly port: number;
   readonly #args: string[];
-  #child: ChildProcess | undefined;
+  readonly #process: RedisProcess;
 
   constructor(port: number, args: string[]) {
     this.port = port;
     this.#args = args;
+    this.#process = new RedisProcess(`redis-server on port ${port}`);
   }
 
   get address(): RedisNodeAddress {
@@ -34,36 +34,26 @@ export class RedisProcess {
   }
 
   get running(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.#process.running;
   }
 
   async start(extraArgs: string[] = []): Promise<void> {
-    this.#child = spawn('redis-server', [...this.#args, ...extraArgs], { stdio: 'ignore' });
+    this.#process.spawn([...this.#args, ...extraArgs]);
     await waitForPing(this.port);
   }
 
   /** SIGKILL: no goodbye to clients or replicas, as when a machine dies. */
-  async kill(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+  kill(): Promise<void> {
+    return this.#process.kill();
   }
 
   /** Stalls the process (SIGSTOP): its connections stay open and nothing answers. */
   pause(): void {
-    this.#signal('SIGSTOP');
+    this.#process.pause();
   }
 
   resume(): void {
-    this.#signal('SIGCONT');
-  }
-
-  #signal(signal: NodeJS.Signals): void {
-    const pid = this.#child?.pid;
-    if (pid === undefined) throw new Error(`redis-server on port ${this.port} is not running`);
-    process.kill(pid, signal);
+    this.#process.resume();
   }
 }
 
@@ -75,11 +65,11 @@ export class RedisProcess {
 export class RedisSentinelDeployment {
   readonly masterName: string;
   /** The data nodes, the first started as the master. */
-  readonly dataNodes: readonly RedisProcess[];
-  readonly sentinels: readonly RedisProcess[];
+  readonly dataNodes: readonly SentinelNode[];
+  readonly sentinels: readonly SentinelNode[];
   readonly #dir: string;
 
-  private constructor(masterName: string, dataNodes: RedisProcess[], sentinels: RedisProcess[], dir: string) {
+  private constructor(masterName: string, dataNodes: SentinelNode[], sentinels: SentinelNode[], dir: string) {
     this.masterName = masterName;
     this.dataNodes = dataNodes;
     this.sentinels = sentinels;
@@ -92,8 +82,8 @@ export class RedisSentinelDeployment {
     if (masterPort === undefined || replicaPort === undefined) throw new Error('no ports');
     // No 5 s wait (the default) before a full sync, in case more replicas come along.
     const dataArgs = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0'];
-    const master = new RedisProcess(masterPort, dataArgs(masterPort));
-    const replica = new RedisProcess(replicaPort, [...dataArgs(replicaPort), '--replicaof', '127.0.0.1', String(masterPort)]);
+    const master = new SentinelNode(masterPort, dataArgs(masterPort));
+    const replica = new SentinelNode(replicaPort, [...dataArgs(replicaPort), '--replicaof', '127.0.0.1', String(masterPort)]);
     // Each sentinel is told its own id, its peers and the replica up front (the lines Sentinel writes
     // into its config as it learns them), instead of learning them from hello messages and INFO.
     const ids = new Map(sentinelPorts.map((port) => [port, randomBytes(20).toString('hex')]));
@@ -116,7 +106,7 @@ export class RedisSentinelDeployment {
           '',
         ].join('\n'),
       );
-      return new RedisProcess(port, [conf, '--sentinel']);
+      return new SentinelNode(port, [conf, '--sentinel']);
     });
     const deployment = new RedisSentinelDeployment(masterName, [master, replica], sentinels, dir);
     try {
@@ -140,14 +130,14 @@ export class RedisSentinelDeployment {
     return this.sentinels.map(({ address }) => address);
   }
 
-  dataNode(address: RedisNodeAddress): RedisProcess {
+  dataNode(address: RedisNodeAddress): SentinelNode {
     const node = this.dataNodes.find(({ port }) => port === address.port);
     if (!node) throw new Error(`no data node on port ${address.port}`);
     return node;
   }
 
   /** The data node that is not `master`. */
-  replicaOf(master: RedisNodeAddress): RedisProcess {
+  replicaOf(master: RedisNodeAddress): SentinelNode {
     const replica = this.dataNodes.find(({ port }) => port !== master.port);
     if (!replica) throw new Error('no replica');
     return replica;

@@ -1,4 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { RedisProcess } from './redis_process.ts';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
@@ -18,7 +19,7 @@ export interface RedisPersistence {
 export class RedisServer {
   readonly port: number;
   readonly #persistence: RedisPersistence | undefined;
-  #process: ChildProcess | undefined;
+  readonly #process = new RedisProcess('redis-server');
 
   private constructor(port: number, persistence?: RedisPersistence) {
     this.port = port;
@@ -37,39 +38,29 @@ export class RedisServer {
   }
 
   get pid(): number | undefined {
-    return this.#process?.pid;
+    return this.#process.pid;
   }
 
   async start(): Promise<void> {
     const persistence = this.#persistence?.appendonly
       ? ['--appendonly', 'yes', '--appendfsync', this.#persistence.appendfsync ?? 'everysec', '--dir', this.#persistence.dir]
       : ['--appendonly', 'no'];
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
-    this.#process = child;
+    this.#process.spawn(['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
     await waitForPing(this.url);
   }
 
   /** Stalls the server (SIGSTOP): connections stay open, the kernel still accepts, nothing answers. */
   pause(): void {
-    this.#signal('SIGSTOP');
+    this.#process.pause();
   }
 
   resume(): void {
-    this.#signal('SIGCONT');
+    this.#process.resume();
   }
 
-  #signal(signal: NodeJS.Signals): void {
-    const pid = this.#process?.pid;
-    if (pid === undefined) throw new Error('redis-server is not running');
-    process.kill(pid, signal);
-  }
-
+  /** SIGKILL; start() brings it back on the same port. */
   async stop(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await this.#process.kill();
   }
 }
 
