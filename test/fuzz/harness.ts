@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:http';
+import { rawRequest, type RawAnswer } from '../helpers/raw_http.ts';
 import fc from 'fast-check';
 import { pino, type Logger } from 'pino';
 import type { Envelope } from './arbitraries.ts';
@@ -97,33 +97,13 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-const agent = new Agent({ keepAlive: true });
+export type Answer = RawAnswer;
 
 /** One request exactly as given: any method, raw path, duplicated headers, any bytes. */
 export function send(origin: string, method: string, path: string, headers: Record<string, string | string[]>, body?: Buffer): Promise<Answer> {
-  const url = new URL(origin);
-  return new Promise((resolve, reject) => {
-    // A body always states its length: Node sends DELETE or OPTIONS bodies unframed otherwise.
-    const framing = body === undefined ? {} : { 'content-length': String(body.length) };
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: { accept: 'text/html', ...framing, ...headers }, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const responseHeaders = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '');
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  // A body always states its length: Node sends DELETE or OPTIONS bodies unframed otherwise.
+  const framing: Record<string, string> = body === undefined ? {} : { 'content-length': String(body.length) };
+  return rawRequest(new URL(origin), method, path, { accept: 'text/html', ...framing, ...headers }, body);
 }
 
 /** Posts an envelope with the browser's cookies (and any extra headers). */

@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { rawRequest } from './raw_http.ts';
 
 /**
  * A minimal browser for flow tests and the benchmark: a cookie jar (name, value, path), manual
@@ -58,7 +58,7 @@ export class Browser {
     const cookie = this.cookieHeader(url.pathname);
     if (cookie) headers['cookie'] = cookie;
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await send(url, method, headers, body);
+    const res = await rawRequest(url, method, url.pathname + url.search, headers, body);
     for (const line of res.headers.getSetCookie()) this.#store(line);
     return { status: res.status, location: res.headers.get('location') ?? undefined, body: res.body, headers: res.headers };
   }
@@ -79,23 +79,4 @@ export class Browser {
     if (expired) this.#cookies.delete(key);
     else this.#cookies.set(key, { name, value, path });
   }
-}
-
-const agent = new Agent({ keepAlive: true });
-
-function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const responseHeaders = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '');
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
