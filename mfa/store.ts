@@ -84,8 +84,6 @@ export interface MfaFactorStore {
    * the recovery code goes too when asked, and the version changes. True when it was removed.
    */
   removeMethodIfUnchanged(userId: string, removal: MethodRemoval, expectedVersion: number): Promise<boolean>;
-  /** After a recovery code, atomically: the app and the phone go, and the account is recovering in `sessionUid`. */
-  dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void>;
   /**
    * A recovery code used at sign-in, in one atomic step: if `hash` matches, the code is consumed, the
    * app and the phone go, and the account is recovering in `sessionUid`; true for exactly one caller.

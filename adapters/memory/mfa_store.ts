@@ -136,17 +136,12 @@ export class MemoryMfaFactorStore implements MfaFactorStore {
     if (factors?.recoveryHash === undefined || factors.recoveryHash !== hash) return Promise.resolve(false);
     delete factors.recoveryHash;
     delete factors.recoveryAt;
-    return this.dropFactorsForRecovery(userId, sessionUid).then(() => true);
-  }
-
-  dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
-    const factors = this.#of(userId);
     delete factors.totp;
     delete factors.totpStep;
     delete factors.phone;
     factors.recoveringSession = sessionUid;
     bump(factors);
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 
   resetFactors(userId: string): Promise<void> {

@@ -51,10 +51,9 @@ redis.call('HDEL', KEYS[1], 'recovering_session')
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
 
-/** Removes the fields ARGV[2..] and bumps the version; a non-empty ARGV[1] is the session the account is recovering in. */
+/** Removes the fields ARGV and bumps the version. */
 const REMOVE_FACTORS = `
-for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'recovering_session', ARGV[1]) end
+for i = 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
 return 1`;
 
@@ -144,7 +143,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async removeTotp(userId: string): Promise<void> {
-    await this.#removeFactors(userId, ['totp', 'totp_step'], '');
+    await this.#removeFactors(userId, ['totp', 'totp_step']);
   }
 
   async claimTotpStep(userId: string, timeStep: number): Promise<boolean> {
@@ -182,7 +181,7 @@ export class RedisMfaFactorStore implements MfaFactorStore {
   }
 
   async removePhone(userId: string): Promise<void> {
-    await this.#removeFactors(userId, ['phone'], '');
+    await this.#removeFactors(userId, ['phone']);
   }
 
   async factorsOf(userId: string): Promise<FactorState> {
@@ -212,10 +211,6 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return removed === 1;
   }
 
-  async dropFactorsForRecovery(userId: string, sessionUid: string): Promise<void> {
-    await this.#removeFactors(userId, RECOVERY_DROPS, sessionUid);
-  }
-
   async redeemRecoveryCode(userId: string, hash: string, sessionUid: string): Promise<boolean> {
     const redeemed = (await this.#redis.eval(REDEEM_RECOVERY, { keys: [this.#key(userId)], arguments: [hash, sessionUid, ...RECOVERY_DROPS] })) === 1;
     if (redeemed) await this.#acks.confirm(this.#key(userId));
@@ -237,9 +232,8 @@ export class RedisMfaFactorStore implements MfaFactorStore {
     return stored === 1;
   }
 
-  /** `recoveringSession`: '' for a plain removal. */
-  async #removeFactors(userId: string, fields: string[], recoveringSession: string): Promise<void> {
-    await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: [recoveringSession, ...fields] });
+  async #removeFactors(userId: string, fields: string[]): Promise<void> {
+    await this.#redis.eval(REMOVE_FACTORS, { keys: [this.#key(userId)], arguments: fields });
     await this.#acks.confirm(this.#key(userId));
   }
 

@@ -129,8 +129,9 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
   it('recovery drops the app and the phone and marks the account until a new factor is enrolled', async () => {
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
     await s.factors.savePhone('u', { e164: '+14155550123', country: 'US', createdAt: 2 });
+    await s.factors.setRecoveryCodeHash('u', 'h1', 3);
     const before = (await s.factors.factorsOf('u')).version;
-    await s.factors.dropFactorsForRecovery('u', 'session-1');
+    assert.equal(await s.factors.redeemRecoveryCode('u', 'h1', 'session-1'), true);
     const after = await s.factors.factorsOf('u');
     assert.deepEqual({ totp: after.totp, phone: after.phone, recoveringSession: after.recoveringSession }, { totp: false, phone: undefined, recoveringSession: 'session-1' });
     assert.ok(after.version > before, 'removal changes the version');
@@ -177,7 +178,8 @@ export function mfaStoreContract(make: () => Promise<MfaStores> | MfaStores): vo
 
   it('a reset during a recovery ends the recovery too; a reset of an account without factors still moves the version', async () => {
     await s.factors.saveTotp('u', { sealedSecret: 'x', createdAt: 1 }, 1);
-    await s.factors.dropFactorsForRecovery('u', 'session-1');
+    await s.factors.setRecoveryCodeHash('u', 'h1', 3);
+    assert.equal(await s.factors.redeemRecoveryCode('u', 'h1', 'session-1'), true);
     await s.factors.resetFactors('u');
     assert.equal((await s.factors.factorsOf('u')).recoveringSession, undefined);
     await s.factors.resetFactors('nobody');
